@@ -1,0 +1,1 @@
+"""Complaints — see ARCHITECTURE.md. Not built yet: its index page says so."""

@@ -1,0 +1,1 @@
+"""core's demo data (filled in below)."""

@@ -1,0 +1,61 @@
+"""Reference data every installation has (the provinces and default office
+hours) and, on PostgreSQL, a trigger that makes the audit table append-only
+at the database level: UPDATE and DELETE raise, whatever code asks."""
+
+import datetime
+
+from django.db import migrations
+
+PROVINCES = [
+    ("punjab", "Punjab", "پنجاب", "PP"),
+    ("sindh", "Sindh", "سندھ", "PS"),
+    ("kp", "Khyber Pakhtunkhwa", "خیبر پختونخوا", "PK"),
+    ("balochistan", "Balochistan", "بلوچستان", "PB"),
+    ("ict", "Islamabad Capital Territory", "اسلام آباد دارالحکومت", ""),
+]
+
+GUARD_SQL = """
+CREATE OR REPLACE FUNCTION core_auditevent_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'core_auditevent is append-only: %% refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER core_auditevent_no_update_delete
+    BEFORE UPDATE OR DELETE ON core_auditevent
+    FOR EACH ROW EXECUTE FUNCTION core_auditevent_append_only();
+"""
+
+UNGUARD_SQL = """
+DROP TRIGGER IF EXISTS core_auditevent_no_update_delete ON core_auditevent;
+DROP FUNCTION IF EXISTS core_auditevent_append_only();
+"""
+
+
+def add_reference_data(apps, schema_editor):
+    Province = apps.get_model("core", "Province")
+    OfficeHours = apps.get_model("core", "OfficeHours")
+    for code, name, name_ur, prefix in PROVINCES:
+        Province.objects.update_or_create(code=code, defaults={"name": name, "name_ur": name_ur, "pa_prefix": prefix})
+    for weekday in range(5):  # Monday to Friday, 09:00–17:00; editable in the admin
+        OfficeHours.objects.get_or_create(
+            weekday=weekday, defaults={"opens": datetime.time(9, 0), "closes": datetime.time(17, 0)}
+        )
+
+
+def guard_audit_table(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(GUARD_SQL)
+
+
+def unguard_audit_table(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(UNGUARD_SQL)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0001_initial")]
+
+    operations = [
+        migrations.RunPython(add_reference_data, migrations.RunPython.noop),
+        migrations.RunPython(guard_audit_table, unguard_audit_table),
+    ]

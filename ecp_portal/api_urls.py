@@ -1,0 +1,14 @@
+"""/api/v1/: every app's API under one router and its own paths."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from core import api as core_api
+
+router = DefaultRouter()
+core_api.register(router)
+
+urlpatterns = [
+    path("", include(router.urls)),
+    *core_api.urlpatterns,
+]

@@ -1,0 +1,1 @@
+"""Check your vote — see ARCHITECTURE.md. Not built yet: its index page says so."""

@@ -1,0 +1,1 @@
+"""Human resources — see ARCHITECTURE.md. Not built yet: its index page says so."""

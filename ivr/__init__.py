@@ -1,0 +1,1 @@
+"""Phone helpline — see ARCHITECTURE.md. Not built yet: its index page says so."""

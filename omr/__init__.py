@@ -1,0 +1,1 @@
+"""OMR exam grading — see ARCHITECTURE.md. Not built yet: its index page says so."""

@@ -1,0 +1,1 @@
+"""Jobs and recruitment — see ARCHITECTURE.md. Not built yet: its index page says so."""

@@ -1,0 +1,1 @@
+"""Election results — see ARCHITECTURE.md. Not built yet: its index page says so."""

@@ -1,0 +1,1 @@
+"""Nomination scrutiny — see ARCHITECTURE.md. Not built yet: its index page says so."""

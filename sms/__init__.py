@@ -1,0 +1,1 @@
+"""SMS services — see ARCHITECTURE.md. Not built yet: its index page says so."""

@@ -1,0 +1,31 @@
+"""Shared fixtures. Services (PostgreSQL, Redis) are chosen by tests/services_plugin.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium, never a downloaded browser (../shared/STACK.md).
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
