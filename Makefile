@@ -26,7 +26,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py seed_demo --once
+	$(PY) manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Urdu: http://$(HOST):$(PORT)/ur/)  Ctrl-C to stop."
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 

@@ -171,6 +171,8 @@ def job_get_for(*, user, job_id) -> Job | None:
 
 def job_list_for(*, user) -> QuerySet[Job]:
     qs = Job.objects.select_related("created_by")
+    if user is None or not user.is_authenticated:
+        return qs.none()
     return qs if _is_unrestricted(user) else qs.filter(created_by=user)
 
 

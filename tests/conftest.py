@@ -29,3 +29,12 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture
 def user(db):
     return UserFactory()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttles, rate limits and cached pages must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

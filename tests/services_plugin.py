@@ -72,7 +72,9 @@ def pytest_report_header(config):
 
 
 def pytest_terminal_summary(terminalreporter):
-    parts = [f"{n} need {name}" for name, n in (("PostgreSQL", _skipped["postgres"]), ("Redis", _skipped["redis"])) if n]
+    parts = [
+        f"{n} need {name}" for name, n in (("PostgreSQL", _skipped["postgres"]), ("Redis", _skipped["redis"])) if n
+    ]
     if parts:
         terminalreporter.write_line(
             f"SKIPPED {sum(_skipped.values())} tests ({', '.join(parts)}): start the service on 127.0.0.1 "
