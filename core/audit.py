@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -138,30 +138,30 @@ class ChainReport:
     head_hash: str = GENESIS_HASH
 
 
-def verify_chain(*, batch_size: int = 5000) -> ChainReport:
-    """Walk the whole chain in order; report the first broken link."""
+def verify_chain(*, batch_size: int = 5000, progress: Callable[[int], None] | None = None) -> ChainReport:
+    """Walk the whole chain in order; report the first broken link.
+
+    ``progress(checked)`` is called after each batch (for a Job's progress bar)."""
     from .models import AuditEvent
 
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
-    for event in _iterate(AuditEvent, batch_size):
-        if event.seq != expected_seq:
-            return ChainReport(False, checked, expected_seq, f"event #{expected_seq} is missing (next is #{event.seq})")
-        if event.prev_hash != expected_prev:
-            return ChainReport(False, checked, event.seq, "its previous-hash does not match the event before it")
-        if compute_hash(_hashed_fields(event)) != event.hash:
-            return ChainReport(False, checked, event.seq, "its content does not match its hash (the row was altered)")
-        expected_prev, expected_seq, checked = event.hash, event.seq + 1, checked + 1
-    return ChainReport(True, checked, head_hash=expected_prev)
-
-
-def _iterate(model, batch_size: int) -> Iterator:
-    last_seq = 0
     while True:
-        batch = list(model.objects.filter(seq__gt=last_seq).order_by("seq")[:batch_size])
+        batch = list(AuditEvent.objects.filter(seq__gte=expected_seq).order_by("seq")[:batch_size])
         if not batch:
-            return
-        yield from batch
-        last_seq = batch[-1].seq
+            return ChainReport(True, checked, head_hash=expected_prev)
+        for event in batch:
+            if event.seq != expected_seq:
+                reason = f"event #{expected_seq} is missing (next is #{event.seq})"
+                return ChainReport(False, checked, expected_seq, reason)
+            if event.prev_hash != expected_prev:
+                return ChainReport(False, checked, event.seq, "its previous-hash does not match the event before it")
+            if compute_hash(_hashed_fields(event)) != event.hash:
+                return ChainReport(
+                    False, checked, event.seq, "its content does not match its hash (the row was altered)"
+                )
+            expected_prev, expected_seq, checked = event.hash, event.seq + 1, checked + 1
+        if progress is not None:
+            progress(checked)
 
 
 def head() -> tuple[int, str]:

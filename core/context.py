@@ -17,7 +17,10 @@ class ActorContext:
     label: str = "system"  # used when there is no user: "task:sms.dispatch", "command:import_polling_scheme"
 
 
-_current: contextvars.ContextVar[ActorContext] = contextvars.ContextVar("ecp_actor", default=ActorContext())
+_current: contextvars.ContextVar[ActorContext] = contextvars.ContextVar(
+    "ecp_actor",
+    default=ActorContext(),  # noqa: B039 (a frozen dataclass: immutable)
+)
 
 
 def current() -> ActorContext:

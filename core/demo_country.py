@@ -16,7 +16,7 @@ from . import services
 from .demo import Printer, register
 from .models import Constituency, District, Holiday, Office, OfficeKind, PollingStation, Province, Role, StationType
 
-DEMO_PASSWORD = "ecp-demo-2026"
+DEMO_PASSWORD = "ecp-demo-2026"  # noqa: S105 (printed on purpose; seed_demo is refused in production)
 
 DISTRICTS = [("ict", "Islamabad", "اسلام آباد"), ("punjab", "Lahore", "لاہور"), ("punjab", "Rawalpindi", "راولپنڈی")]
 
@@ -41,28 +41,94 @@ OFFICES = [
     ("cec", OfficeKind.CEC, "Office of the Chief Election Commissioner", "دفتر چیف الیکشن کمشنر", None, None),
     ("secretary", OfficeKind.SECRETARY, "Secretary ECP", "سیکرٹری الیکشن کمیشن", "cec", None),
     ("special-secretary", OfficeKind.SPECIAL_SECRETARY, "Special Secretary", "اسپیشل سیکرٹری", "secretary", None),
-    ("as-admin", OfficeKind.ADDITIONAL_SECRETARY, "Additional Secretary (Admin)", "ایڈیشنل سیکرٹری (ایڈمن)",
-     "special-secretary", None),
-    ("as-elections", OfficeKind.ADDITIONAL_SECRETARY, "Additional Secretary (Elections)",
-     "ایڈیشنل سیکرٹری (الیکشنز)", "special-secretary", None),
-    ("pec-punjab", OfficeKind.PEC, "Provincial Election Commissioner Punjab", "صوبائی الیکشن کمشنر پنجاب",
-     "secretary", "punjab"),
-    ("pec-sindh", OfficeKind.PEC, "Provincial Election Commissioner Sindh", "صوبائی الیکشن کمشنر سندھ",
-     "secretary", "sindh"),
-    ("pec-kp", OfficeKind.PEC, "Provincial Election Commissioner Khyber Pakhtunkhwa",
-     "صوبائی الیکشن کمشنر خیبر پختونخوا", "secretary", "kp"),
-    ("pec-balochistan", OfficeKind.PEC, "Provincial Election Commissioner Balochistan",
-     "صوبائی الیکشن کمشنر بلوچستان", "secretary", "balochistan"),
-    ("rec-lahore", OfficeKind.REC, "Regional Election Commissioner Lahore", "ریجنل الیکشن کمشنر لاہور",
-     "pec-punjab", "punjab"),
-    ("rec-rawalpindi", OfficeKind.REC, "Regional Election Commissioner Rawalpindi", "ریجنل الیکشن کمشنر راولپنڈی",
-     "pec-punjab", "punjab"),
-    ("dec-lahore", OfficeKind.DEC, "District Election Commissioner Lahore", "ڈسٹرکٹ الیکشن کمشنر لاہور",
-     "rec-lahore", "punjab"),
-    ("dec-rawalpindi", OfficeKind.DEC, "District Election Commissioner Rawalpindi",
-     "ڈسٹرکٹ الیکشن کمشنر راولپنڈی", "rec-rawalpindi", "punjab"),
-    ("dec-islamabad", OfficeKind.DEC, "District Election Commissioner Islamabad", "ڈسٹرکٹ الیکشن کمشنر اسلام آباد",
-     "rec-rawalpindi", "ict"),
+    (
+        "as-admin",
+        OfficeKind.ADDITIONAL_SECRETARY,
+        "Additional Secretary (Admin)",
+        "ایڈیشنل سیکرٹری (ایڈمن)",
+        "special-secretary",
+        None,
+    ),
+    (
+        "as-elections",
+        OfficeKind.ADDITIONAL_SECRETARY,
+        "Additional Secretary (Elections)",
+        "ایڈیشنل سیکرٹری (الیکشنز)",
+        "special-secretary",
+        None,
+    ),
+    (
+        "pec-punjab",
+        OfficeKind.PEC,
+        "Provincial Election Commissioner Punjab",
+        "صوبائی الیکشن کمشنر پنجاب",
+        "secretary",
+        "punjab",
+    ),
+    (
+        "pec-sindh",
+        OfficeKind.PEC,
+        "Provincial Election Commissioner Sindh",
+        "صوبائی الیکشن کمشنر سندھ",
+        "secretary",
+        "sindh",
+    ),
+    (
+        "pec-kp",
+        OfficeKind.PEC,
+        "Provincial Election Commissioner Khyber Pakhtunkhwa",
+        "صوبائی الیکشن کمشنر خیبر پختونخوا",
+        "secretary",
+        "kp",
+    ),
+    (
+        "pec-balochistan",
+        OfficeKind.PEC,
+        "Provincial Election Commissioner Balochistan",
+        "صوبائی الیکشن کمشنر بلوچستان",
+        "secretary",
+        "balochistan",
+    ),
+    (
+        "rec-lahore",
+        OfficeKind.REC,
+        "Regional Election Commissioner Lahore",
+        "ریجنل الیکشن کمشنر لاہور",
+        "pec-punjab",
+        "punjab",
+    ),
+    (
+        "rec-rawalpindi",
+        OfficeKind.REC,
+        "Regional Election Commissioner Rawalpindi",
+        "ریجنل الیکشن کمشنر راولپنڈی",
+        "pec-punjab",
+        "punjab",
+    ),
+    (
+        "dec-lahore",
+        OfficeKind.DEC,
+        "District Election Commissioner Lahore",
+        "ڈسٹرکٹ الیکشن کمشنر لاہور",
+        "rec-lahore",
+        "punjab",
+    ),
+    (
+        "dec-rawalpindi",
+        OfficeKind.DEC,
+        "District Election Commissioner Rawalpindi",
+        "ڈسٹرکٹ الیکشن کمشنر راولپنڈی",
+        "rec-rawalpindi",
+        "punjab",
+    ),
+    (
+        "dec-islamabad",
+        OfficeKind.DEC,
+        "District Election Commissioner Islamabad",
+        "ڈسٹرکٹ الیکشن کمشنر اسلام آباد",
+        "rec-rawalpindi",
+        "ict",
+    ),
 ]
 
 HOLIDAYS = [
@@ -163,7 +229,7 @@ def _seed_holidays() -> None:
 
 def _seed_users(out: Printer) -> None:
     user_model = get_user_model()
-    out("Demo logins (password for all: %s; second factor skipped while DEBUG is on):" % DEMO_PASSWORD)
+    out(f"Demo logins (password for all: {DEMO_PASSWORD}; second factor skipped while DEBUG is on):")
     for username, role, scope, first, last in DEMO_USERS:
         user, created = user_model.objects.get_or_create(
             username=username,

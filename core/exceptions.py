@@ -23,7 +23,11 @@ class DomainError(Exception):
             self.status = status
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "fields": {self.field: [self.message]} if self.field else {}}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "fields": {self.field: [self.message]} if self.field else {},
+        }
 
 
 class ConflictError(DomainError):

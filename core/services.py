@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,7 +44,11 @@ def role_grant(
         actor=actor,
         action="user.role_granted",
         target=user,
-        data={"role": role, "office": office.code if office else None, "constituency": getattr(constituency, "code", None)},
+        data={
+            "role": role,
+            "office": office.code if office else None,
+            "constituency": getattr(constituency, "code", None),
+        },
     )
     return assignment
 
@@ -104,10 +109,10 @@ def job_advance(*, job_id, by: int = 1) -> None:
 
 
 def job_set_progress(*, job_id, done: int, total: int | None = None) -> None:
-    changes: dict[str, Any] = {"done": max(0, done)}
-    if total is not None:
-        changes["total"] = max(0, total)
-    Job.objects.filter(pk=job_id).update(**changes)
+    """Set progress; a total that turns out too low (the work grew meanwhile) is raised to ``done``."""
+    done = max(0, done)
+    new_total = Greatest(Value(max(0, total)) if total is not None else F("total"), Value(done))
+    Job.objects.filter(pk=job_id).update(done=done, total=new_total)
 
 
 def job_add_errors(*, job_id, errors: list[dict[str, Any]]) -> None:
@@ -134,4 +139,41 @@ def job_finish(*, job_id, status: str = JobStatus.SUCCEEDED, message: str = "", 
             changes["done"] = F("total")
         updated = Job.objects.filter(pk=job_id, status__in=[JobStatus.PENDING, JobStatus.RUNNING]).update(**changes)
         if updated:
-            audit.record(action="job.finished", target=("core.job", job_id), data={"status": status, "message": message})
+            audit.record(
+                action="job.finished", target=("core.job", job_id), data={"status": status, "message": message}
+            )
+
+
+# --- audit chain verification as a job --------------------------------------
+
+
+def audit_verification_start(*, actor: User | None) -> Job:
+    """Start walking the audit chain on a worker; the Job shows its progress."""
+    from .models import AuditEvent
+    from .tasks import audit_verify_task
+
+    with transaction.atomic():
+        job = job_create(
+            actor=actor, kind="audit.verify", title=_("Verify the audit chain"), total=AuditEvent.objects.count()
+        )
+        transaction.on_commit(lambda: audit_verify_task.delay(str(job.pk)))
+    return job
+
+
+def audit_verification_run(*, job_id) -> str:
+    """Body of core.audit_verify: idempotent (a finished job is not run again)."""
+    job = Job.objects.get(pk=job_id)
+    if job.is_finished:
+        return job.status
+    job_start(job_id=job_id)
+    report = audit.verify_chain(progress=lambda checked: job_set_progress(job_id=job_id, done=checked))
+    result = {"ok": report.ok, "checked": report.checked, "broken_seq": report.broken_seq, "head": report.head_hash}
+    if report.ok:
+        message = _("Intact: %(n)s events verified.") % {"n": report.checked}
+        job_set_progress(job_id=job_id, done=report.checked, total=report.checked)
+        job_finish(job_id=job_id, status=JobStatus.SUCCEEDED, message=message, result=result)
+    else:
+        message = _("Broken at event #%(seq)s: %(reason)s") % {"seq": report.broken_seq, "reason": report.reason}
+        job_add_errors(job_id=job_id, errors=[{"item": report.broken_seq, "message": report.reason}])
+        job_finish(job_id=job_id, status=JobStatus.FAILED, message=message, result=result)
+    return Job.objects.values_list("status", flat=True).get(pk=job_id)

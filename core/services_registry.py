@@ -21,5 +21,7 @@ class Service:
 
 
 def services() -> list[tuple[str, Service]]:
-    found = [(cfg.label, cfg.service) for cfg in apps.get_app_configs() if isinstance(getattr(cfg, "service", None), Service)]
+    found = [
+        (cfg.label, cfg.service) for cfg in apps.get_app_configs() if isinstance(getattr(cfg, "service", None), Service)
+    ]
     return sorted(found, key=lambda item: (item[1].order, item[0]))

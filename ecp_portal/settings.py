@@ -40,7 +40,7 @@ DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 # --- secret key -------------------------------------------------------------
 # In development a random key is generated once per checkout and kept in
 # var/dev-secret-key (git-ignored). Production refuses it.
-DEV_SECRET_PREFIX = "dev-insecure-"
+DEV_SECRET_PREFIX = "dev-insecure-"  # noqa: S105 (a marker production refuses, not a secret)
 
 
 def _dev_secret() -> str:
@@ -52,7 +52,9 @@ def _dev_secret() -> str:
 
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or ("" if PRODUCTION else _dev_secret())
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public address callers (Twilio, browsers) use; webhook signatures are checked against it.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")

@@ -54,3 +54,10 @@ def test_progress_json_is_for_the_owner_and_administrators_only(client):
     client.force_login(admin)
     assert client.get(url).status_code == 200
     assert Job.objects.get(pk=job.pk).done == 1
+
+
+def test_progress_beyond_the_estimated_total_raises_the_total():
+    job = services.job_create(actor=None, kind="import", title="x", total=10)
+    services.job_set_progress(job_id=job.pk, done=12)
+    job.refresh_from_db()
+    assert (job.done, job.total, job.percent) == (12, 12, 100)

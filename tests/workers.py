@@ -1,0 +1,104 @@
+"""Real Celery worker processes for tests about workers (no eager mode, no mocks).
+
+    with celery_worker(queues="default") as worker: ...
+
+starts ``celery -A ecp_portal worker`` as a separate process on the test
+database and a Redis broker database of its own, switches this process's
+Celery app to that broker, and stops the worker afterwards. ``worker.process``
+is the Popen (tests may SIGKILL it); ``worker.log`` its output so far.
+Use with ``@pytest.mark.django_db(transaction=True)`` so the worker sees
+committed rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection
+
+from ecp_portal.celery import app
+
+ROOT = Path(__file__).resolve().parents[1]
+BROKER_URL = "redis://127.0.0.1:6379/12"
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    user = s.get("USER") or "postgres"
+    return f"postgres://{user}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+def _purge_broker() -> None:
+    import redis
+
+    redis.Redis.from_url(BROKER_URL).flushdb()
+
+
+@contextlib.contextmanager
+def celery_worker(*, queues: str = "default", concurrency: int = 1, pool: str = "solo", ready_timeout: float = 60):
+    _purge_broker()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": BROKER_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    command = [sys.executable, "-m", "celery", "-A", "ecp_portal", "worker", "-Q", queues, f"--pool={pool}"]
+    command += [f"--concurrency={concurrency}", "-l", "INFO", "--without-gossip", "--without-mingle", "-n", "test@%h"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    worker = Worker(process)
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            worker.lines.append(line)
+            if " ready." in line:
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url, app.conf.task_always_eager = BROKER_URL, False
+    app._pool = None  # drop connections made for another broker
+    try:
+        if not ready.wait(ready_timeout):
+            raise RuntimeError("the Celery worker did not become ready:\n" + worker.log)
+        yield worker
+    finally:
+        app.conf.broker_url, app.conf.task_always_eager = saved
+        app._pool = None
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, what: str = "condition"):
+    """Poll until predicate() is truthy (a worker's effect becoming visible); fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
