@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -23,14 +23,6 @@ from .exceptions import DomainError
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The one error shape of this API."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
 def _flatten(detail) -> list[str]:
