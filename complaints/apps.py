@@ -15,4 +15,5 @@ class ComplaintsConfig(AppConfig):
         url_name="complaints:index",
         order=20,
         available=False,
+        staff_roles=("desk_officer",),
     )

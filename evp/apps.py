@@ -15,4 +15,5 @@ class EvpConfig(AppConfig):
         url_name="evp:index",
         order=5,
         available=False,
+        staff_roles=("facilitation_operator",),
     )

@@ -15,4 +15,5 @@ class HrmsConfig(AppConfig):
         url_name="hrms:index",
         order=90,
         available=False,
+        staff_roles=("hr",),
     )

@@ -10,9 +10,12 @@ class IvrConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     service = Service(
         title=_("Phone helpline"),
-        description=_("A bilingual phone helpline: choose a service from the menu or speak to an officer in office hours."),
+        description=_(
+            "A bilingual phone helpline: choose a service from the menu or speak to an officer in office hours."
+        ),
         icon="phone",
         url_name="ivr:index",
         order=70,
         available=False,
+        staff_roles=("desk_officer",),
     )

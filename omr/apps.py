@@ -15,4 +15,5 @@ class OmrConfig(AppConfig):
         url_name="omr:index",
         order=50,
         available=False,
+        staff_roles=("omr_operator", "hr"),
     )

@@ -10,9 +10,12 @@ class RecruitmentConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     service = Service(
         title=_("Jobs and recruitment"),
-        description=_("Apply for ECP vacancies, pay the fee by challan, download your roll-number slip and see merit lists."),
+        description=_(
+            "Apply for ECP vacancies, pay the fee by challan, download your roll-number slip and see merit lists."
+        ),
         icon="briefcase",
         url_name="recruitment:index",
         order=30,
         available=False,
+        staff_roles=("hr",),
     )

@@ -15,4 +15,5 @@ class ResultsConfig(AppConfig):
         url_name="results:index",
         order=10,
         available=False,
+        staff_roles=("returning_officer", "data_entry_operator"),
     )

@@ -15,4 +15,5 @@ class ScrutinyConfig(AppConfig):
         url_name="scrutiny:index",
         order=80,
         available=False,
+        staff_roles=("scrutiny_cell", "agency", "returning_officer"),
     )

@@ -15,4 +15,5 @@ class SmsConfig(AppConfig):
         url_name="sms:index",
         order=60,
         available=False,
+        staff_roles=("desk_officer", "hr"),
     )
