@@ -58,5 +58,9 @@ worker: $(VENV)/.runtime
 beat: $(VENV)/.runtime
 	$(VENV)/bin/celery -A ecp_portal beat -l INFO
 
+# Benchmarks (print their figures; record them in docs/performance.md). Need PostgreSQL.
+bench-import: $(VENV)/.dev
+	$(PY) bench/import_scheme.py
+
 clean:
 	rm -rf $(VENV) staticfiles var .pytest_cache .ruff_cache .mypy_cache
