@@ -16,6 +16,7 @@ station in the database but not in the file is kept and counted.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -23,13 +24,15 @@ from os import PathLike
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core import audit
 from core.exceptions import DomainError
-from core.models import Constituency, District, PollingStation, Province, User
+from core.models import Constituency, District, Job, JobStatus, PollingStation, Province, User
+from core.services import job_add_errors, job_create, job_finish, job_set_progress, job_start
 
 from .polling_scheme import ProvinceRef, RowError, StationRow, parse_rows
 
@@ -105,6 +108,7 @@ def polling_scheme_import(
     path_or_stream: str | PathLike[str] | IO[bytes],
     progress: Progress | None = None,
     dry_run: bool = False,
+    file_name: str | None = None,
 ) -> ImportReport:
     """Import a polling scheme CSV; raise ``PollingSchemeInvalid`` (writing nothing) if any row is bad.
 
@@ -112,12 +116,14 @@ def polling_scheme_import(
     is called as ``progress(done, total)`` over the file's rows while stations
     are written. ``dry_run`` checks everything, the database rules included,
     and reports what an import would do without writing or auditing.
+    ``file_name`` overrides the name taken from the path (e.g. an upload's original name).
     """
     provinces = {p.code: p for p in Province.objects.all()}
     refs = [ProvinceRef(code=p.code, name=p.name, pa_prefix=p.pa_prefix) for p in provinces.values()]
     digest = hashlib.sha256()
-    with _binary_lines(path_or_stream) as (lines, file_name):
+    with _binary_lines(path_or_stream) as (lines, detected_name):
         rows, errors = parse_rows(_hashing(lines, digest), provinces=refs)
+    file_name = file_name or detected_name
     if errors:
         raise PollingSchemeInvalid(errors, file_name=file_name)
     sha256 = digest.hexdigest()
@@ -382,3 +388,58 @@ def _plan(rows: list[StationRow], provinces: dict[str, Province], *, file_name: 
         stations_unchanged=unchanged,
         stations_not_in_file=len(stored),
     )
+
+
+# --- the same import from the web, as a background job -------------------------
+
+
+def polling_scheme_upload_start(*, actor: User, uploaded: IO[bytes], file_name: str) -> Job:
+    """Keep an uploaded scheme under MEDIA_ROOT (named by its hash) and import it on a worker.
+
+    The Job shows progress; its errors are the bad-row report when the file is refused."""
+    from core.tasks import polling_scheme_import_task
+
+    digest = hashlib.sha256()
+    folder = Path(settings.MEDIA_ROOT) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f"upload-{uuid.uuid4().hex}.part"
+    with partial.open("wb") as out:
+        for chunk in iter(lambda: uploaded.read(1 << 20), b""):
+            digest.update(chunk)
+            out.write(chunk)
+    stored = folder / f"{digest.hexdigest()}.csv"
+    partial.replace(stored)
+    with transaction.atomic():
+        job = job_create(
+            actor=actor,
+            kind="geography.scheme_import",
+            title=_("Import polling scheme %(file)s") % {"file": Path(file_name).name[:120]},
+        )
+        transaction.on_commit(lambda: polling_scheme_import_task.delay(str(job.pk), str(stored), Path(file_name).name))
+    return job
+
+
+def polling_scheme_import_run(*, job_id, path: str, file_name: str) -> str:
+    """Body of the core.polling_scheme_import task: idempotent (a finished job is not run again)."""
+    job = Job.objects.select_related("created_by").get(pk=job_id)
+    if job.is_finished:
+        return job.status
+    job_start(job_id=job_id)
+    try:
+        report = polling_scheme_import(
+            actor=job.created_by,
+            path_or_stream=path,
+            file_name=file_name,
+            progress=lambda done, total: job_set_progress(job_id=job_id, done=done, total=total),
+        )
+    except PollingSchemeInvalid as invalid:
+        job_add_errors(job_id=job_id, errors=[{"line": e.line, "message": describe_error(e)} for e in invalid.errors])
+        job_finish(job_id=job_id, status=JobStatus.FAILED, message=invalid.message)
+        return JobStatus.FAILED
+    message = _("%(created)d stations created, %(updated)d updated, %(unchanged)d unchanged.") % {
+        "created": report.stations_created,
+        "updated": report.stations_updated,
+        "unchanged": report.stations_unchanged,
+    }
+    job_finish(job_id=job_id, status=JobStatus.SUCCEEDED, message=message, result=report.as_dict())
+    return JobStatus.SUCCEEDED
