@@ -10,6 +10,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import audit
 from .exceptions import ConflictError, DomainError
@@ -65,6 +67,40 @@ def role_revoke(*, actor: User | None, assignment: RoleAssignment) -> None:
     if not deleted:
         raise ConflictError("role_gone", _("This role was already revoked."))
     audit.record(actor=actor, action="user.role_revoked", target=user, data=data)
+
+
+# --- the second factor --------------------------------------------------------
+
+BACKUP_CODE_COUNT = 8
+BACKUP_DEVICE_NAME = "Backup codes"
+
+
+@transaction.atomic(durable=True)
+def otp_enrol_confirm(*, user: User, device: TOTPDevice) -> list[str]:
+    """Confirm a new authenticator (its code was just verified), replace the backup codes, audit.
+
+    Returns the backup codes, to be shown once. One authenticator per person:
+    anything else they had half set up goes. ConflictError if the device was
+    confirmed or removed meanwhile (another window)."""
+    confirmed = TOTPDevice.objects.filter(pk=device.pk, user=user, confirmed=False).update(confirmed=True)
+    if not confirmed:
+        raise ConflictError("device_gone", _("This set-up was finished or cancelled in another window."))
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    backup = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME, confirmed=True)
+    codes: list[str] = []
+    while len(codes) < BACKUP_CODE_COUNT:
+        code = StaticToken.random_token()
+        if code not in codes:
+            codes.append(code)
+    StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
+    audit.record(
+        action="user.otp_enrolled",
+        actor=user,
+        target=user,
+        data={"device": device.persistent_id, "backup_codes": len(codes)},
+    )
+    return codes
 
 
 # --- offices ----------------------------------------------------------------

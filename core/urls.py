@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_tools, views_staff
+from . import views, views_staff, views_tools
 
 app_name = "core"
 

@@ -164,6 +164,10 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+# A key prefix keeps several environments (or concurrent test runs) apart on one Redis.
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"global_keyprefix": env.str("CELERY_KEY_PREFIX")} if env.str("CELERY_KEY_PREFIX", default="") else {}
+)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Tasks are named "<app>.<what>"; the sms and omr apps get queues of their own.
 CELERY_TASK_ROUTES = {"sms.*": {"queue": "sms"}, "omr.*": {"queue": "omr"}}
@@ -192,6 +196,8 @@ LOGIN_URL = "core:staff_login"
 LOGIN_REDIRECT_URL = "core:staff_home"
 LOGOUT_REDIRECT_URL = "core:home"
 OTP_TOTP_ISSUER = "ECP Portal"
+# The admin never shows authenticator keys or backup codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Seeded demo accounts may skip the second factor, and only while DEBUG is on;
 # production forces DEBUG off, so there they never can.
 OTP_DEMO_SKIP = DEBUG and not PRODUCTION and env.bool("OTP_DEMO_SKIP", default=True)

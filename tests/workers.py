@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,19 +46,23 @@ def _database_url() -> str:
     return f"postgres://{user}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
-def _purge_broker() -> None:
+def _purge_broker(prefix: str) -> None:
     import redis
 
-    redis.Redis.from_url(BROKER_URL).flushdb()
+    client = redis.Redis.from_url(BROKER_URL)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
 
 
 @contextlib.contextmanager
 def celery_worker(*, queues: str = "default", concurrency: int = 1, pool: str = "solo", ready_timeout: float = 60):
-    _purge_broker()
+    # Our own key prefix: a worker of another test run on this machine never takes our tasks.
+    prefix = f"test-{uuid.uuid4().hex[:12]}:"
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": BROKER_URL,
+        "CELERY_KEY_PREFIX": prefix,
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     command = [sys.executable, "-m", "celery", "-A", "ecp_portal", "worker", "-Q", queues, f"--pool={pool}"]
@@ -74,16 +79,21 @@ def celery_worker(*, queues: str = "default", concurrency: int = 1, pool: str = 
                 ready.set()
 
     threading.Thread(target=pump, daemon=True).start()
-    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    saved = (app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options)
     app.conf.broker_url, app.conf.task_always_eager = BROKER_URL, False
-    app._pool = None  # drop connections made for another broker
+    app.conf.broker_transport_options = {"global_keyprefix": prefix}
+    _drop_connections()
     try:
         if not ready.wait(ready_timeout):
             raise RuntimeError("the Celery worker did not become ready:\n" + worker.log)
-        yield worker
+        try:
+            yield worker
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}\n--- worker log ---\n{worker.log[-4000:]}") from failure
     finally:
-        app.conf.broker_url, app.conf.task_always_eager = saved
-        app._pool = None
+        app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = saved
+        _drop_connections()
+        _purge_broker(prefix)
         if process.poll() is None:
             process.terminate()
             try:
@@ -91,6 +101,12 @@ def celery_worker(*, queues: str = "default", concurrency: int = 1, pool: str = 
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _drop_connections() -> None:
+    """Forget connections and producers made for another broker configuration."""
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, what: str = "condition"):

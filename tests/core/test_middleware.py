@@ -43,3 +43,11 @@ def test_logs_never_carry_a_cnic(shown):
     message = record.getMessage()
     assert "1234567" not in message and "[cnic]" in message
     assert "+923331112233" in message  # a phone number is not a CNIC
+
+
+def test_a_csrf_failure_gets_the_sites_own_page():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/staff/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "The form has expired" in response.content.decode()
