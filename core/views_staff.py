@@ -483,10 +483,13 @@ class StaffHomeView(StaffRequiredMixin, TemplateView):
             except NoReverseMatch:
                 url = ""
             cards.append({"label": label, "service": service, "url": url})
+        assignments = list(RoleAssignment.objects.filter(user=user).select_related("office", "constituency"))
         ctx.update(
             {
-                "assignments": RoleAssignment.objects.filter(user=user).select_related("office", "constituency"),
-                "is_superuser_admin": user.is_superuser,
+                "assignments": assignments,
+                # A superuser without an explicit administrator role is still one; say so once, not twice.
+                "is_superuser_admin": user.is_superuser and not any(a.role == Role.ADMIN for a in assignments),
+                "is_admin": is_admin,
                 "has_roles": bool(held),
                 "cards": cards,
                 "jobs": list(selectors.job_list_for(user=user)[:5]),
