@@ -264,25 +264,37 @@ class StaffLoginView(View):
 # --- step 2: the code ----------------------------------------------------------
 
 
+class _SecondStepView(View):
+    """Both second-factor steps open the same way: someone already through goes on to
+    ``next``; someone without a fresh right password goes back to step 1. Then
+    ``wrong_step`` may send them to the other second-factor step."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.next_url = _next_url(request)
+        if is_verified_staff(request.user):
+            return HttpResponseRedirect(self.next_url)
+        self.user = _pending_user(request)
+        if self.user is None:
+            messages.info(request, _("Please sign in with your username and password first."))
+            return redirect(_step_url("core:staff_login", self.next_url))
+        return self.wrong_step(request) or super().dispatch(request, *args, **kwargs)
+
+    def wrong_step(self, request):
+        """A redirect to the step this person should be at instead, or None."""
+        return None
+
+
 @_sensitive
 @_csrf
 @_no_cache
-class OtpVerifyView(View):
+class OtpVerifyView(_SecondStepView):
     template_name = "core/staff/otp_verify.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        next_url = _next_url(request)
-        if is_verified_staff(request.user):
-            return HttpResponseRedirect(next_url)
-        user = _pending_user(request)
-        if user is None:
-            messages.info(request, _("Please sign in with your username and password first."))
-            return redirect(_step_url("core:staff_login", next_url))
-        totp = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
-        if totp is None:
-            return redirect(_step_url("core:staff_otp_enrol", next_url))
-        self.user, self.totp, self.next_url = user, totp, next_url
-        return super().dispatch(request, *args, **kwargs)
+    def wrong_step(self, request):
+        self.totp = TOTPDevice.objects.filter(user=self.user, confirmed=True).order_by("pk").first()
+        if self.totp is None:
+            return redirect(_step_url("core:staff_otp_enrol", self.next_url))
+        return None
 
     def get(self, request):
         return self._render(request, OtpTokenForm(), BackupCodeForm(), notice=_throttle_message(self.totp))
@@ -364,22 +376,14 @@ class OtpVerifyView(View):
 @_sensitive
 @_csrf
 @_no_cache
-class OtpEnrolView(View):
+class OtpEnrolView(_SecondStepView):
     template_name = "core/staff/otp_enrol.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        next_url = _next_url(request)
-        if is_verified_staff(request.user):
-            return HttpResponseRedirect(next_url)
-        user = _pending_user(request)
-        if user is None:
-            messages.info(request, _("Please sign in with your username and password first."))
-            return redirect(_step_url("core:staff_login", next_url))
+    def wrong_step(self, request):
         # Someone who has an authenticator proves it; a password alone never adds a second one.
-        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-            return redirect(_step_url("core:staff_otp_verify", next_url))
-        self.user, self.next_url = user, next_url
-        return super().dispatch(request, *args, **kwargs)
+        if TOTPDevice.objects.filter(user=self.user, confirmed=True).exists():
+            return redirect(_step_url("core:staff_otp_verify", self.next_url))
+        return None
 
     def _device(self, request) -> TOTPDevice:
         """The unconfirmed device of this sign-in attempt (the same QR code across reloads)."""
