@@ -14,20 +14,26 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, field: str | None = None, *, status: int | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        field: str | None = None,
+        *,
+        status: int | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ):
         super().__init__(message)
         self.code = str(code)
         self.message = str(message)
         self.field = field
+        # Several fields at once (e.g. every rule a form breaks); else just `field`.
+        self.fields = fields if fields is not None else ({field: [self.message]} if field else {})
         if status is not None:
             self.status = status
 
     def as_dict(self) -> dict:
-        return {
-            "code": self.code,
-            "message": self.message,
-            "fields": {self.field: [self.message]} if self.field else {},
-        }
+        return {"code": self.code, "message": self.message, "fields": self.fields}
 
 
 class ConflictError(DomainError):

@@ -4,11 +4,14 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from core import api as core_api
+from results import api as results_api
 
 router = DefaultRouter()
 core_api.register(router)
+results_api.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),
     *core_api.urlpatterns,
+    *results_api.urlpatterns,
 ]

@@ -276,6 +276,23 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- results (configurable rules; see ../shared/DOMAIN.md) --------------------
+# Recount eligibility, s.95(5): margin below `percent` % of votes polled or below
+# `absolute` votes, whichever is less — per house. Check the figures against
+# the Elections Act as amended before each election.
+RESULTS_RECOUNT_RULES = {
+    "NA": {
+        "percent": env.float("RECOUNT_NA_PERCENT", default=5.0),
+        "absolute": env.int("RECOUNT_NA_VOTES", default=10000),
+    },
+    "PA": {
+        "percent": env.float("RECOUNT_PA_PERCENT", default=5.0),
+        "absolute": env.int("RECOUNT_PA_VOTES", default=5000),
+    },
+}
+RESULTS_TURNOUT_WARNING = env.float("RESULTS_TURNOUT_WARNING", default=0.80)
+RESULTS_WOMEN_MIN_SHARE = env.float("RESULTS_WOMEN_MIN_SHARE", default=0.10)
+
 # --- outside services -------------------------------------------------------
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="console")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")

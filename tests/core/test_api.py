@@ -100,3 +100,9 @@ def test_schema_and_swagger_ui_are_served_locally(client):
     assert schema.status_code == 200 and b"openapi: 3" in schema.content
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs and "cdn" not in docs.lower() and "/static/drf_spectacular_sidecar/" in docs
+
+
+def test_the_openapi_schema_generates_without_a_warning():
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")

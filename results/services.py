@@ -1,0 +1,349 @@
+"""Writes of the Result Management System. One function per use case; each is
+one durable transaction that validates, locks, writes and audits.
+
+Double entry (DOMAIN.md check 10): every Form-45 is keyed by two different
+operators. The first entry waits; the second is compared with it field by
+field (``tally.entry_differences``). The same figures → the form is accepted
+(``Form45`` + one ``Form45Vote`` per candidate). Different figures → both
+entries go to the supervisor (the RO), who chooses one or keys corrected
+figures, with a note. Concurrent submissions for one station are serialised
+by locking its ``ContestStation`` row, and ``Form45.contest_station`` is
+unique, so a station can never have two accepted forms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from core import audit
+from core.exceptions import ConflictError, DomainError, PermissionDeniedError
+from core.models import Role, User
+from core.selectors import constituency_scope
+
+from . import tally
+from .models import Candidate, Contest, ContestStation, Flag, Form45, Form45Entry, Form45Vote
+
+ENTRY_ROLES = (Role.DATA_ENTRY_OPERATOR, Role.RETURNING_OFFICER)
+SUPERVISOR_ROLES = (Role.RETURNING_OFFICER,)
+
+audit.register("results.form45_entered", "An operator keyed a Form-45 (first of two entries)")
+audit.register("results.form45_accepted", "A Form-45 was accepted (two matching entries)")
+audit.register("results.form45_mismatch", "Two entries of a Form-45 differ; sent to the supervisor")
+audit.register("results.form45_decided", "The supervisor decided a mismatched Form-45")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What an operator keys from a Form-45 (validated for shape by the form/serializer)."""
+
+    polled_male: int
+    polled_female: int
+    polled_total: int
+    excluded: int
+    votes: Mapping[int, int]  # ballot order -> valid votes
+    counted_at: datetime | None = None
+
+    def as_entry_fields(self) -> dict[str, Any]:
+        return {
+            "polled_male": self.polled_male,
+            "polled_female": self.polled_female,
+            "polled_total": self.polled_total,
+            "excluded": self.excluded,
+            "counted_at": self.counted_at,
+            "votes": {str(k): v for k, v in sorted(self.votes.items())},
+        }
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    entry: Form45Entry
+    status: str  # Form45Entry.Status
+    form: Form45 | None = None
+    differences: list[str] = field(default_factory=list)
+    warnings: list[tally.Finding] = field(default_factory=list)
+    replayed: bool = False  # the same idempotency key was seen before: nothing new was written
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _require_scope(actor: User, contest: Contest, roles, *, action: str) -> None:
+    allowed = constituency_scope(actor, roles)
+    if allowed is not None and contest.constituency_id not in allowed:
+        raise PermissionDeniedError(
+            "out_of_scope",
+            _("You may not %(action)s for %(code)s.") % {"action": action, "code": contest.constituency.code},
+        )
+
+
+def _lock_station(contest_station_id: int) -> ContestStation:
+    try:
+        return (
+            ContestStation.objects.select_for_update(of=("self",))
+            .select_related("contest__constituency", "contest__election")
+            .get(pk=contest_station_id)
+        )
+    except ContestStation.DoesNotExist as exc:
+        raise DomainError(
+            "station_not_in_contest",
+            _("There is no such polling station in this contest."),
+            "contest_station",
+            status=404,
+        ) from exc
+
+
+def _tally_figures(station: ContestStation, figures: Figures) -> tally.Form45Figures:
+    return tally.Form45Figures(
+        station_type=station.station_type,  # type: ignore[arg-type]
+        registered_male=station.male_voters,
+        registered_female=station.female_voters,
+        polled_male=figures.polled_male,
+        polled_female=figures.polled_female,
+        polled_total=figures.polled_total,
+        excluded=figures.excluded,
+        votes=dict(figures.votes),
+    )
+
+
+def _entry_figures(station: ContestStation, entry: Form45Entry) -> tally.Form45Figures:
+    return _tally_figures(
+        station,
+        Figures(
+            polled_male=entry.polled_male,
+            polled_female=entry.polled_female,
+            polled_total=entry.polled_total,
+            excluded=entry.excluded,
+            votes={int(k): v for k, v in entry.votes.items()},
+        ),
+    )
+
+
+def _validate(station: ContestStation, figures: Figures, ballot_orders: set[int]) -> list[tally.Finding]:
+    """Refuse a form that breaks a rule (DomainError naming every field); return its warnings."""
+    fields: dict[str, list[str]] = {}
+    for key in sorted(set(figures.votes) - ballot_orders):
+        fields[f"votes.{key}"] = [_("There is no candidate with ballot order %(n)s in this contest.") % {"n": key}]
+    for key in sorted(ballot_orders - set(figures.votes)):
+        fields[f"votes.{key}"] = [_("Enter the votes of candidate %(n)s (0 if none).") % {"n": key}]
+    if fields:
+        raise DomainError(
+            "candidates_mismatch",
+            _("The votes must list every candidate of this contest, and only them."),
+            fields=fields,
+        )
+    findings = tally.check_form45(_tally_figures(station, figures), turnout_warning=settings.RESULTS_TURNOUT_WARNING)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        for finding in errors:
+            fields.setdefault(finding.field or "non_field_errors", []).append(finding.message)
+        raise DomainError(errors[0].rule, errors[0].message, fields=fields)
+    return [f for f in findings if f.severity == "warning"]
+
+
+def _accept(
+    *, station: ContestStation, figures: tally.Form45Figures, source: str, candidates: dict[int, Candidate], **extra
+) -> Form45:
+    form = Form45.objects.create(
+        contest_station=station,
+        source=source,
+        polled_male=figures.polled_male,
+        polled_female=figures.polled_female,
+        polled_total=figures.polled_total,
+        excluded=figures.excluded,
+        **extra,
+    )
+    Form45Vote.objects.bulk_create(
+        Form45Vote(form=form, candidate=candidates[key], votes=votes) for key, votes in sorted(figures.votes.items())
+    )
+    return form
+
+
+def _raise_station_flags(station: ContestStation, warnings: list[tally.Finding]) -> None:
+    Flag.objects.filter(contest_station=station).delete()
+    Flag.objects.bulk_create(
+        Flag(
+            contest_id=station.contest_id,
+            contest_station=station,
+            rule=w.rule,
+            severity=w.severity,
+            message=w.message[:500],
+            data=dict(w.data),
+        )
+        for w in warnings
+    )
+
+
+# --- Form-45 entry ------------------------------------------------------------
+
+
+def form45_entry_submit(*, actor: User, contest_station_id: int, idempotency_key: str, figures: Figures) -> EntryResult:
+    """Key one Form-45 (see the module docstring). A resend with the same key returns the first answer."""
+    replay = Form45Entry.objects.filter(operator=actor, idempotency_key=idempotency_key).first()
+    if replay is not None:
+        return _replay(replay)
+    try:
+        return _submit(
+            actor=actor, contest_station_id=contest_station_id, idempotency_key=idempotency_key, figures=figures
+        )
+    except IntegrityError:
+        # The same key arrived twice at the same moment: the other request wrote it; answer as it did.
+        replay = Form45Entry.objects.filter(operator=actor, idempotency_key=idempotency_key).first()
+        if replay is None:
+            raise
+        return _replay(replay)
+
+
+def _replay(entry: Form45Entry) -> EntryResult:
+    form = Form45.objects.filter(contest_station_id=entry.contest_station_id).first()
+    return EntryResult(entry=entry, status=entry.status, form=form, replayed=True)
+
+
+@transaction.atomic(durable=True)
+def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figures: Figures) -> EntryResult:
+    station = _lock_station(contest_station_id)
+    contest = station.contest
+    _require_scope(actor, contest, ENTRY_ROLES, action=_("key Form-45s"))
+    if contest.is_locked:
+        raise ConflictError(
+            "contest_locked", _("This contest is final (Form-49 signed); figures change only by recount.")
+        )
+    if Form45.objects.filter(contest_station=station).exists():
+        raise ConflictError(
+            "already_accepted", _("The Form-45 of this polling station has already been accepted."), "contest_station"
+        )
+    candidates = {c.ballot_order: c for c in Candidate.objects.filter(contest=contest)}
+    warnings = _validate(station, figures, set(candidates))
+
+    others = list(Form45Entry.objects.filter(contest_station=station).exclude(operator=actor))
+    if Form45Entry.objects.filter(contest_station=station, operator=actor).exists():
+        raise ConflictError(
+            "already_keyed", _("You have already keyed this Form-45; a second operator must key it."), "contest_station"
+        )
+    if any(o.status == Form45Entry.Status.MISMATCHED for o in others):
+        raise ConflictError(
+            "with_supervisor", _("This Form-45's two entries differ; the supervisor is deciding it."), "contest_station"
+        )
+
+    entry = Form45Entry.objects.create(
+        contest_station=station, operator=actor, idempotency_key=idempotency_key, **figures.as_entry_fields()
+    )
+    waiting = [o for o in others if o.status == Form45Entry.Status.WAITING]
+    if not waiting:
+        audit.record(action="results.form45_entered", target=entry, data={"station": station.number})
+        return EntryResult(entry=entry, status=entry.status, warnings=warnings)
+
+    first = waiting[0]
+    mine = _tally_figures(station, figures)
+    differences = tally.entry_differences(_entry_figures(station, first), mine)
+    if differences:
+        Form45Entry.objects.filter(pk__in=[first.pk, entry.pk]).update(status=Form45Entry.Status.MISMATCHED)
+        entry.status = Form45Entry.Status.MISMATCHED
+        audit.record(
+            action="results.form45_mismatch",
+            target=station,
+            data={"contest": str(contest), "station": station.number, "fields": differences},
+        )
+        return EntryResult(entry=entry, status=entry.status, differences=differences)
+
+    form = _accept(
+        station=station,
+        figures=mine,
+        source=Form45.Source.DOUBLE_ENTRY,
+        candidates=candidates,
+        counted_at=figures.counted_at or first.counted_at,
+        first_entry=first,
+        second_entry=entry,
+    )
+    Form45Entry.objects.filter(pk__in=[first.pk, entry.pk]).update(status=Form45Entry.Status.MATCHED)
+    entry.status = Form45Entry.Status.MATCHED
+    _raise_station_flags(station, warnings)
+    audit.record(
+        action="results.form45_accepted",
+        target=form,
+        data={
+            "contest": str(contest),
+            "station": station.number,
+            "polled": form.polled_total,
+            "votes": mine.votes,
+            "excluded": form.excluded,
+        },
+    )
+    return EntryResult(entry=entry, status=entry.status, form=form, warnings=warnings)
+
+
+@transaction.atomic(durable=True)
+def form45_decide(
+    *, actor: User, contest_station_id: int, choice: str, note: str, figures: Figures | None = None
+) -> Form45:
+    """The supervisor settles a mismatch: accept the first or second entry, or corrected figures."""
+    station = _lock_station(contest_station_id)
+    contest = station.contest
+    _require_scope(actor, contest, SUPERVISOR_ROLES, action=_("decide Form-45 mismatches"))
+    if contest.is_locked:
+        raise ConflictError(
+            "contest_locked", _("This contest is final (Form-49 signed); figures change only by recount.")
+        )
+    if not note.strip():
+        raise DomainError("note_required", _("Say why: the note is kept with the decision."), "note")
+    entries = list(
+        Form45Entry.objects.filter(contest_station=station, status=Form45Entry.Status.MISMATCHED).order_by(
+            "submitted_at", "pk"
+        )
+    )
+    if len(entries) != 2 or Form45.objects.filter(contest_station=station).exists():
+        raise ConflictError("nothing_to_decide", _("This polling station has no mismatch waiting for a decision."))
+    candidates = {c.ballot_order: c for c in Candidate.objects.filter(contest=contest)}
+    if choice in ("first", "second"):
+        chosen = entries[0] if choice == "first" else entries[1]
+        accepted = _entry_figures(station, chosen)
+        warnings = _validate(
+            station,
+            Figures(
+                accepted.polled_male, accepted.polled_female, accepted.polled_total, accepted.excluded, accepted.votes
+            ),
+            set(candidates),
+        )
+        statuses = {chosen.pk: Form45Entry.Status.CHOSEN}
+    elif choice == "corrected":
+        if figures is None:
+            raise DomainError("figures_required", _("Key the corrected figures."), "figures")
+        warnings = _validate(station, figures, set(candidates))
+        accepted = _tally_figures(station, figures)
+        statuses = {}
+    else:
+        raise DomainError("bad_choice", _("Choose the first entry, the second entry or corrected figures."), "choice")
+    form = _accept(
+        station=station,
+        figures=accepted,
+        source=Form45.Source.SUPERVISOR,
+        candidates=candidates,
+        decided_by=actor,
+        decision_note=note.strip()[:500],
+        first_entry=entries[0],
+        second_entry=entries[1],
+        counted_at=(figures.counted_at if figures else None) or entries[0].counted_at,
+    )
+    for e in entries:
+        Form45Entry.objects.filter(pk=e.pk).update(status=statuses.get(e.pk, Form45Entry.Status.SET_ASIDE))
+    _raise_station_flags(station, warnings)
+    audit.record(
+        action="results.form45_decided",
+        target=form,
+        data={
+            "contest": str(contest),
+            "station": station.number,
+            "choice": choice,
+            "note": note.strip()[:500],
+            "polled": form.polled_total,
+            "votes": accepted.votes,
+            "excluded": form.excluded,
+        },
+    )
+    return form
