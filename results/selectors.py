@@ -83,7 +83,7 @@ class ContestTally:
     def standings(self) -> list[tally.Standing]:
         return tally.standings(self.votes)
 
-    def findings(self, *, now=None) -> list[tally.Finding]:
+    def findings(self, *, now=None, with_deadlines: bool = True) -> list[tally.Finding]:
         """Contest rules (recount, tie, women's turnout, completeness) and the deadline clock."""
         rules = settings.RESULTS_RECOUNT_RULES[self.contest.constituency.house]
         found = tally.check_contest(
@@ -91,6 +91,8 @@ class ContestTally:
             recount=tally.RecountRule(percent=rules["percent"], absolute=rules["absolute"]),
             women_min_share=settings.RESULTS_WOMEN_MIN_SHARE,
         )
+        if not with_deadlines:
+            return found
         election = self.contest.election
         found += tally.deadline_findings(
             now=now or timezone.now(),

@@ -28,7 +28,7 @@ from core.models import Role, User
 from core.selectors import constituency_scope
 
 from . import tally
-from .models import Candidate, Contest, ContestStation, Flag, Form45, Form45Entry, Form45Vote
+from .models import Candidate, Contest, ContestStation, Flag, Form45, Form45Entry, Form45Vote, Form46
 
 ENTRY_ROLES = (Role.DATA_ENTRY_OPERATOR, Role.RETURNING_OFFICER)
 SUPERVISOR_ROLES = (Role.RETURNING_OFFICER,)
@@ -37,6 +37,7 @@ audit.register("results.form45_entered", "An operator keyed a Form-45 (first of 
 audit.register("results.form45_accepted", "A Form-45 was accepted (two matching entries)")
 audit.register("results.form45_mismatch", "Two entries of a Form-45 differ; sent to the supervisor")
 audit.register("results.form45_decided", "The supervisor decided a mismatched Form-45")
+audit.register("results.form46_recorded", "A Form-46 (ballot paper account) was recorded")
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,10 @@ class EntryResult:
     replayed: bool = False  # the same idempotency key was seen before: nothing new was written
 
 
-# --- helpers ------------------------------------------------------------------
+# --- helpers (shared with results.consolidation) ------------------------------
 
 
-def _require_scope(actor: User, contest: Contest, roles, *, action: str) -> None:
+def require_scope(actor: User, contest: Contest, roles, *, action: str) -> None:
     allowed = constituency_scope(actor, roles)
     if allowed is not None and contest.constituency_id not in allowed:
         raise PermissionDeniedError(
@@ -99,7 +100,7 @@ def _lock_station(contest_station_id: int) -> ContestStation:
         ) from exc
 
 
-def _tally_figures(station: ContestStation, figures: Figures) -> tally.Form45Figures:
+def tally_figures(station: ContestStation, figures: Figures) -> tally.Form45Figures:
     return tally.Form45Figures(
         station_type=station.station_type,  # type: ignore[arg-type]
         registered_male=station.male_voters,
@@ -113,7 +114,7 @@ def _tally_figures(station: ContestStation, figures: Figures) -> tally.Form45Fig
 
 
 def _entry_figures(station: ContestStation, entry: Form45Entry) -> tally.Form45Figures:
-    return _tally_figures(
+    return tally_figures(
         station,
         Figures(
             polled_male=entry.polled_male,
@@ -125,7 +126,7 @@ def _entry_figures(station: ContestStation, entry: Form45Entry) -> tally.Form45F
     )
 
 
-def _validate(station: ContestStation, figures: Figures, ballot_orders: set[int]) -> list[tally.Finding]:
+def validate_figures(station: ContestStation, figures: Figures, ballot_orders: set[int]) -> list[tally.Finding]:
     """Refuse a form that breaks a rule (DomainError naming every field); return its warnings."""
     fields: dict[str, list[str]] = {}
     for key in sorted(set(figures.votes) - ballot_orders):
@@ -138,7 +139,7 @@ def _validate(station: ContestStation, figures: Figures, ballot_orders: set[int]
             _("The votes must list every candidate of this contest, and only them."),
             fields=fields,
         )
-    findings = tally.check_form45(_tally_figures(station, figures), turnout_warning=settings.RESULTS_TURNOUT_WARNING)
+    findings = tally.check_form45(tally_figures(station, figures), turnout_warning=settings.RESULTS_TURNOUT_WARNING)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         for finding in errors:
@@ -165,8 +166,9 @@ def _accept(
     return form
 
 
-def _raise_station_flags(station: ContestStation, warnings: list[tally.Finding]) -> None:
-    Flag.objects.filter(contest_station=station).delete()
+def _raise_station_flags(station: ContestStation, warnings: list[tally.Finding], *, prefix: str = "form45.") -> None:
+    """Replace the station's flags of one form (rules named ``prefix…``) by these findings."""
+    Flag.objects.filter(contest_station=station, rule__startswith=prefix).delete()
     Flag.objects.bulk_create(
         Flag(
             contest_id=station.contest_id,
@@ -177,6 +179,24 @@ def _raise_station_flags(station: ContestStation, warnings: list[tally.Finding])
             data=dict(w.data),
         )
         for w in warnings
+    )
+
+
+def refresh_contest_flags(contest: Contest) -> None:
+    """Store the contest's standing findings (recount margin, tie, women's turnout) as its flags.
+
+    Deadline findings depend on the clock and are computed when shown, not stored."""
+    from .selectors import contest_tally
+
+    findings = [
+        f
+        for f in contest_tally(contest=contest, with_awaited=False).findings(with_deadlines=False)
+        if f.severity == "warning"
+    ]
+    Flag.objects.filter(contest=contest, contest_station__isnull=True).delete()
+    Flag.objects.bulk_create(
+        Flag(contest=contest, rule=f.rule, severity=f.severity, message=f.message[:500], data=dict(f.data))
+        for f in findings
     )
 
 
@@ -209,7 +229,7 @@ def _replay(entry: Form45Entry) -> EntryResult:
 def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figures: Figures) -> EntryResult:
     station = _lock_station(contest_station_id)
     contest = station.contest
-    _require_scope(actor, contest, ENTRY_ROLES, action=_("key Form-45s"))
+    require_scope(actor, contest, ENTRY_ROLES, action=_("key Form-45s"))
     if contest.is_locked:
         raise ConflictError(
             "contest_locked", _("This contest is final (Form-49 signed); figures change only by recount.")
@@ -219,7 +239,7 @@ def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figur
             "already_accepted", _("The Form-45 of this polling station has already been accepted."), "contest_station"
         )
     candidates = {c.ballot_order: c for c in Candidate.objects.filter(contest=contest)}
-    warnings = _validate(station, figures, set(candidates))
+    warnings = validate_figures(station, figures, set(candidates))
 
     others = list(Form45Entry.objects.filter(contest_station=station).exclude(operator=actor))
     if Form45Entry.objects.filter(contest_station=station, operator=actor).exists():
@@ -240,7 +260,7 @@ def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figur
         return EntryResult(entry=entry, status=entry.status, warnings=warnings)
 
     first = waiting[0]
-    mine = _tally_figures(station, figures)
+    mine = tally_figures(station, figures)
     differences = tally.entry_differences(_entry_figures(station, first), mine)
     if differences:
         Form45Entry.objects.filter(pk__in=[first.pk, entry.pk]).update(status=Form45Entry.Status.MISMATCHED)
@@ -264,6 +284,8 @@ def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figur
     Form45Entry.objects.filter(pk__in=[first.pk, entry.pk]).update(status=Form45Entry.Status.MATCHED)
     entry.status = Form45Entry.Status.MATCHED
     _raise_station_flags(station, warnings)
+    _recheck_form46(station, mine)
+    refresh_contest_flags(contest)
     audit.record(
         action="results.form45_accepted",
         target=form,
@@ -285,7 +307,7 @@ def form45_decide(
     """The supervisor settles a mismatch: accept the first or second entry, or corrected figures."""
     station = _lock_station(contest_station_id)
     contest = station.contest
-    _require_scope(actor, contest, SUPERVISOR_ROLES, action=_("decide Form-45 mismatches"))
+    require_scope(actor, contest, SUPERVISOR_ROLES, action=_("decide Form-45 mismatches"))
     if contest.is_locked:
         raise ConflictError(
             "contest_locked", _("This contest is final (Form-49 signed); figures change only by recount.")
@@ -303,7 +325,7 @@ def form45_decide(
     if choice in ("first", "second"):
         chosen = entries[0] if choice == "first" else entries[1]
         accepted = _entry_figures(station, chosen)
-        warnings = _validate(
+        warnings = validate_figures(
             station,
             Figures(
                 accepted.polled_male, accepted.polled_female, accepted.polled_total, accepted.excluded, accepted.votes
@@ -314,8 +336,8 @@ def form45_decide(
     elif choice == "corrected":
         if figures is None:
             raise DomainError("figures_required", _("Key the corrected figures."), "figures")
-        warnings = _validate(station, figures, set(candidates))
-        accepted = _tally_figures(station, figures)
+        warnings = validate_figures(station, figures, set(candidates))
+        accepted = tally_figures(station, figures)
         statuses = {}
     else:
         raise DomainError("bad_choice", _("Choose the first entry, the second entry or corrected figures."), "choice")
@@ -333,6 +355,8 @@ def form45_decide(
     for e in entries:
         Form45Entry.objects.filter(pk=e.pk).update(status=statuses.get(e.pk, Form45Entry.Status.SET_ASIDE))
     _raise_station_flags(station, warnings)
+    _recheck_form46(station, accepted)
+    refresh_contest_flags(contest)
     audit.record(
         action="results.form45_decided",
         target=form,
@@ -347,3 +371,64 @@ def form45_decide(
         },
     )
     return form
+
+
+# --- Form-46 ------------------------------------------------------------------
+
+FORM46_FIELDS = ("received", "unissued", "issued", "spoilt", "tendered", "challenged", "taken_out")
+
+
+def _recheck_form46(station: ContestStation, form45: tally.Form45Figures | None) -> None:
+    form46 = Form46.objects.filter(contest_station=station).first()
+    if form46 is not None:
+        figures = tally.Form46Figures(**{name: getattr(form46, name) for name in FORM46_FIELDS})
+        _raise_station_flags(station, tally.check_form46(figures, form45), prefix="form46.")
+
+
+@transaction.atomic(durable=True)
+def form46_record(*, actor: User, contest_station_id: int, figures: Mapping[str, int]) -> Form46:
+    """Record (or correct) a station's ballot paper account; reconciliation findings become flags."""
+    station = _lock_station(contest_station_id)
+    require_scope(actor, station.contest, ENTRY_ROLES, action=_("record Form-46s"))
+    if station.contest.is_locked:
+        raise ConflictError(
+            "contest_locked", _("This contest is final (Form-49 signed); figures change only by recount.")
+        )
+    missing = [name for name in FORM46_FIELDS if name not in figures]
+    if missing:
+        raise DomainError(
+            "form46_incomplete",
+            _("Give every figure of the ballot paper account."),
+            fields={name: [_("This figure is required.")] for name in missing},
+        )
+    f46 = tally.Form46Figures(**{name: int(figures[name]) for name in FORM46_FIELDS})
+    accepted = Form45.objects.filter(contest_station=station).prefetch_related("votes__candidate").first()
+    f45 = None
+    if accepted is not None:
+        f45 = tally_figures(
+            station,
+            Figures(
+                accepted.polled_male,
+                accepted.polled_female,
+                accepted.polled_total,
+                accepted.excluded,
+                {v.candidate.ballot_order: v.votes for v in accepted.votes.all()},
+            ),
+        )
+    findings = tally.check_form46(f46, f45)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        fields: dict[str, list[str]] = {}
+        for finding in errors:
+            fields.setdefault(finding.field or "non_field_errors", []).append(finding.message)
+        raise DomainError(errors[0].rule, errors[0].message, fields=fields)
+    form46, _created = Form46.objects.update_or_create(
+        contest_station=station, defaults={**{name: getattr(f46, name) for name in FORM46_FIELDS}, "entered_by": actor}
+    )
+    _raise_station_flags(station, [f for f in findings if f.severity == "warning"], prefix="form46.")
+    audit.record(
+        action="results.form46_recorded",
+        target=form46,
+        data={"station": station.number, **{name: getattr(f46, name) for name in FORM46_FIELDS}},
+    )
+    return form46

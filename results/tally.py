@@ -535,7 +535,7 @@ def check_contest(
                         polled_total=t.polled_total,
                     )
                 )
-            if t.excluded >= lead:
+            if t.excluded and t.excluded >= lead:
                 found.append(
                     _finding(
                         "contest.excluded_ge_margin",

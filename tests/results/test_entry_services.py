@@ -216,3 +216,57 @@ def test_concurrent_second_entries_never_accept_a_station_twice():
     assert sorted(outcomes).count("matched") == 1 and outcomes.count("waiting") == 1
     assert outcomes.count("already_accepted") == len(operators) - 2
     assert Form45Vote.objects.count() == 3
+
+
+def form46(**changes):
+    base = {
+        "received": 2000,
+        "unissued": 1030,
+        "issued": 960,
+        "spoilt": 10,
+        "tendered": 0,
+        "challenged": 0,
+        "taken_out": 960,
+    }
+    return {**base, **changes}
+
+
+def test_form46_reconciles_with_the_accepted_form45_and_flags_differences(setup):
+    station = setup.stations[0]
+    submit(setup.deo1, station, figures())  # 960 polled
+    submit(setup.deo2, station, figures())
+    services.form46_record(actor=setup.deo1, contest_station_id=station.pk, figures=form46())
+    assert not Flag.objects.filter(rule__startswith="form46.").exists()
+
+    services.form46_record(actor=setup.deo1, contest_station_id=station.pk, figures=form46(taken_out=958))
+    assert list(Flag.objects.filter(rule__startswith="form46.").values_list("rule", flat=True)) == [
+        "form46.box_mismatch"
+    ]
+    assert AuditEvent.objects.filter(action="results.form46_recorded").count() == 2
+
+
+def test_form46_refusals_change_nothing(setup):
+    station = setup.stations[0]
+    before = snapshot()
+    with pytest.raises(DomainError) as err:
+        services.form46_record(actor=setup.deo1, contest_station_id=station.pk, figures=form46(spoilt=-1))
+    assert err.value.code == "form46.negative"
+    with pytest.raises(DomainError) as err:
+        services.form46_record(actor=setup.deo1, contest_station_id=station.pk, figures={"received": 10})
+    assert err.value.code == "form46_incomplete" and "taken_out" in err.value.fields
+    other = make_contest("NA-47")
+    with pytest.raises(PermissionDeniedError):
+        services.form46_record(actor=other.deo1, contest_station_id=station.pk, figures=form46())
+    assert snapshot() == before
+
+
+def test_contest_findings_are_stored_as_contest_flags(setup):
+    # A close race: 500 vs 495 → margin 5, far below 5 % of polled → recount-eligible.
+    station = setup.stations[0]
+    close = figures((500, 495, 0), excluded=10)
+    submit(setup.deo1, station, close)
+    submit(setup.deo2, station, close)
+    contest_flags = set(
+        Flag.objects.filter(contest=setup.contest, contest_station__isnull=True).values_list("rule", flat=True)
+    )
+    assert {"contest.recount_eligible", "contest.excluded_ge_margin"} <= contest_flags

@@ -458,11 +458,17 @@ def test_incomplete_count_is_info_and_other_rules_wait_for_a_first_station():
     partial = contest(votes={1: 10, 2: 10}, polled_total=20, polled_female=0, excluded=0, stations_reported=1)
     assert rules(check_contest(partial)) == [
         "contest.recount_eligible",
-        "contest.excluded_ge_margin",
         "contest.tie",
         "contest.women_turnout_low",
         "contest.incomplete",
     ]
+
+
+def test_a_tie_with_nothing_excluded_is_not_also_an_excluded_ge_margin_finding():
+    tied = contest(votes={1: 10, 2: 10}, polled_total=20, polled_female=5, excluded=0, stations_reported=1)
+    assert "contest.excluded_ge_margin" not in rules(check_contest(tied))
+    with_excluded = dataclasses.replace(tied, excluded=1, polled_total=21)
+    assert "contest.excluded_ge_margin" in rules(check_contest(with_excluded))
 
 
 def test_a_single_candidate_has_no_margin_findings():
