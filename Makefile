@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
+# SEED_DEMO=0 make run: serve without demo data (an RO's offline laptop with the real scheme).
+SEED_DEMO ?= 1
 HOST   ?= 127.0.0.1
 
 .PHONY: run test lint format migrations-check messages bench-import worker beat clean help
@@ -26,7 +28,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py seed_demo
+	@if [ "$(SEED_DEMO)" != "0" ]; then $(PY) manage.py seed_demo; else echo "SEED_DEMO=0: no demo data (a real election laptop)."; fi
 	@echo "Serving on http://$(HOST):$(PORT)/  (Urdu: http://$(HOST):$(PORT)/ur/)  Ctrl-C to stop."
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 

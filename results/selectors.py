@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.models import Role
@@ -44,7 +44,8 @@ def station_list(*, contest: Contest) -> QuerySet[ContestStation]:
 
 
 def mismatch_list(*, contest: Contest) -> QuerySet[ContestStation]:
-    return station_list(contest=contest).filter(mismatched__gt=0, form45__isnull=True)
+    mismatched = Form45Entry.objects.filter(contest_station=OuterRef("pk"), status=Form45Entry.Status.MISMATCHED)
+    return station_list(contest=contest).filter(Exists(mismatched), form45__isnull=True)
 
 
 @dataclass

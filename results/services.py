@@ -148,7 +148,7 @@ def validate_figures(station: ContestStation, figures: Figures, ballot_orders: s
     return [f for f in findings if f.severity == "warning"]
 
 
-def _accept(
+def accept(
     *, station: ContestStation, figures: tally.Form45Figures, source: str, candidates: dict[int, Candidate], **extra
 ) -> Form45:
     form = Form45.objects.create(
@@ -166,7 +166,7 @@ def _accept(
     return form
 
 
-def _raise_station_flags(station: ContestStation, warnings: list[tally.Finding], *, prefix: str = "form45.") -> None:
+def raise_station_flags(station: ContestStation, warnings: list[tally.Finding], *, prefix: str = "form45.") -> None:
     """Replace the station's flags of one form (rules named ``prefix…``) by these findings."""
     Flag.objects.filter(contest_station=station, rule__startswith=prefix).delete()
     Flag.objects.bulk_create(
@@ -272,7 +272,7 @@ def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figur
         )
         return EntryResult(entry=entry, status=entry.status, differences=differences)
 
-    form = _accept(
+    form = accept(
         station=station,
         figures=mine,
         source=Form45.Source.DOUBLE_ENTRY,
@@ -283,8 +283,8 @@ def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figur
     )
     Form45Entry.objects.filter(pk__in=[first.pk, entry.pk]).update(status=Form45Entry.Status.MATCHED)
     entry.status = Form45Entry.Status.MATCHED
-    _raise_station_flags(station, warnings)
-    _recheck_form46(station, mine)
+    raise_station_flags(station, warnings)
+    recheck_form46(station, mine)
     refresh_contest_flags(contest)
     audit.record(
         action="results.form45_accepted",
@@ -341,7 +341,7 @@ def form45_decide(
         statuses = {}
     else:
         raise DomainError("bad_choice", _("Choose the first entry, the second entry or corrected figures."), "choice")
-    form = _accept(
+    form = accept(
         station=station,
         figures=accepted,
         source=Form45.Source.SUPERVISOR,
@@ -354,8 +354,8 @@ def form45_decide(
     )
     for e in entries:
         Form45Entry.objects.filter(pk=e.pk).update(status=statuses.get(e.pk, Form45Entry.Status.SET_ASIDE))
-    _raise_station_flags(station, warnings)
-    _recheck_form46(station, accepted)
+    raise_station_flags(station, warnings)
+    recheck_form46(station, accepted)
     refresh_contest_flags(contest)
     audit.record(
         action="results.form45_decided",
@@ -378,11 +378,11 @@ def form45_decide(
 FORM46_FIELDS = ("received", "unissued", "issued", "spoilt", "tendered", "challenged", "taken_out")
 
 
-def _recheck_form46(station: ContestStation, form45: tally.Form45Figures | None) -> None:
+def recheck_form46(station: ContestStation, form45: tally.Form45Figures | None) -> None:
     form46 = Form46.objects.filter(contest_station=station).first()
     if form46 is not None:
         figures = tally.Form46Figures(**{name: getattr(form46, name) for name in FORM46_FIELDS})
-        _raise_station_flags(station, tally.check_form46(figures, form45), prefix="form46.")
+        raise_station_flags(station, tally.check_form46(figures, form45), prefix="form46.")
 
 
 @transaction.atomic(durable=True)
@@ -425,7 +425,7 @@ def form46_record(*, actor: User, contest_station_id: int, figures: Mapping[str,
     form46, _created = Form46.objects.update_or_create(
         contest_station=station, defaults={**{name: getattr(f46, name) for name in FORM46_FIELDS}, "entered_by": actor}
     )
-    _raise_station_flags(station, [f for f in findings if f.severity == "warning"], prefix="form46.")
+    raise_station_flags(station, [f for f in findings if f.severity == "warning"], prefix="form46.")
     audit.record(
         action="results.form46_recorded",
         target=form46,

@@ -49,3 +49,12 @@ def _media_in_tmp(settings, tmp_path):
 def _fast_password_hashing(settings):
     """Hashing with the production hasher costs ~0.3 s a user; tests don't need that strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A test that renders an Urdu page must not leave Urdu active for the next one."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")

@@ -53,7 +53,7 @@ MAX_CONSTITUENCY_NAME = 160
 MAX_STATION_NAME = 255
 
 NA_PREFIX = "NA"
-_CODE = re.compile(r"(NA|PP|PS|PK|PB)-([1-9][0-9]{0,2})")
+CONSTITUENCY_CODE = re.compile(r"(NA|PP|PS|PK|PB)-([1-9][0-9]{0,2})")
 _WHOLE_NUMBER = re.compile(r"[0-9]+")
 _DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -133,8 +133,8 @@ def parse_rows(
     usable only when the error list is empty.
     """
     errors: list[RowError] = []
-    reader = csv.reader(_decode_lines(lines, errors), strict=True)
-    records = _records(reader, errors)
+    reader = csv.reader(decode_lines(lines, errors), strict=True)
+    records = csv_records(reader, errors)
     first = next(records, None)
     if first is None:
         if not errors:
@@ -160,7 +160,7 @@ def _sorted(errors: list[RowError]) -> list[RowError]:
 # --- lines and records ---------------------------------------------------------
 
 
-def _decode_lines(raw_lines: Iterable[bytes | str], errors: list[RowError]) -> Iterator[str]:
+def decode_lines(raw_lines: Iterable[bytes | str], errors: list[RowError]) -> Iterator[str]:
     """Physical lines as text; a line that is not UTF-8 is reported and read with U+FFFD."""
     for number, raw in enumerate(raw_lines, start=1):
         if isinstance(raw, str):
@@ -194,7 +194,7 @@ def _decode_lines(raw_lines: Iterable[bytes | str], errors: list[RowError]) -> I
             yield raw.decode("utf-8", errors="replace")
 
 
-def _records(reader: Any, errors: list[RowError]) -> Iterator[tuple[int, list[str]]]:
+def csv_records(reader: Any, errors: list[RowError]) -> Iterator[tuple[int, list[str]]]:
     """(line where the record starts, fields) for every record that is not blank."""
     while True:
         start = reader.line_num + 1
@@ -288,7 +288,7 @@ def _read_header(line: int, header: list[str]) -> tuple[dict[str, int], list[Row
 # --- one record --------------------------------------------------------------
 
 
-def _shown(value: str, limit: int = 40) -> str:
+def shown(value: str, limit: int = 40) -> str:
     """A value as quoted in a message: one line, not too long."""
     flat = " ".join(value.split()) or value
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
@@ -419,7 +419,7 @@ class _RowChecker:
                 "province",
                 "unknown_province",
                 gettext_noop('"%(value)s" is not a province; use the name or code of one of: %(choices)s.'),
-                value=_shown(value),
+                value=shown(value),
                 choices=self.choices,
             )
         return province
@@ -428,7 +428,7 @@ class _RowChecker:
         if not self.required(line, "constituency_code", value):
             return None
         code = value.upper()
-        match = _CODE.fullmatch(code)
+        match = CONSTITUENCY_CODE.fullmatch(code)
         if match is None:
             self.error(
                 line,
@@ -438,7 +438,7 @@ class _RowChecker:
                     '"%(value)s" is not a constituency code: write the house prefix, a hyphen and the number '
                     "without leading zeros, like NA-44, PP-120, PS-5, PK-3 or PB-7."
                 ),
-                value=_shown(value),
+                value=shown(value),
             )
             return None
         prefix = match.group(1)
@@ -495,7 +495,7 @@ class _RowChecker:
                 template = gettext_noop('"%(value)s" is not a whole number of 1 or more.')
             else:
                 template = gettext_noop('"%(value)s" is not a whole number of 0 or more.')
-            self.error(line, column, "not_a_number", template, value=_shown(value))
+            self.error(line, column, "not_a_number", template, value=shown(value))
             return None
         # A very long run of digits is too large without converting it (int() refuses > 4,300 digits).
         number = int(value) if len(value) <= 18 else maximum + 1
@@ -505,7 +505,7 @@ class _RowChecker:
                 column,
                 "too_large",
                 gettext_noop("%(value)s is larger than the largest allowed, %(max)d."),
-                value=_shown(value),
+                value=shown(value),
                 max=maximum,
             )
             return None
@@ -521,7 +521,7 @@ class _RowChecker:
                 "station_type",
                 "bad_station_type",
                 gettext_noop('"%(value)s" is not a station type; use male, female or combined.'),
-                value=_shown(value),
+                value=shown(value),
             )
             return None
         return station_type
@@ -599,7 +599,7 @@ class _RowChecker:
                 column,
                 "not_a_decimal",
                 gettext_noop('"%(value)s" is not a decimal number of degrees like 31.5204.'),
-                value=_shown(value),
+                value=shown(value),
             )
             return None
         return Decimal(value)
@@ -623,8 +623,8 @@ class _RowChecker:
                 ),
                 column=column,
                 code=code,
-                value=_shown(value),
-                first=_shown(first[0]),
+                value=shown(value),
+                first=shown(first[0]),
                 first_line=first[1],
             )
 

@@ -121,8 +121,8 @@ def polling_scheme_import(
     provinces = {p.code: p for p in Province.objects.all()}
     refs = [ProvinceRef(code=p.code, name=p.name, pa_prefix=p.pa_prefix) for p in provinces.values()]
     digest = hashlib.sha256()
-    with _binary_lines(path_or_stream) as (lines, detected_name):
-        rows, errors = parse_rows(_hashing(lines, digest), provinces=refs)
+    with binary_lines(path_or_stream) as (lines, detected_name):
+        rows, errors = parse_rows(hashing(lines, digest), provinces=refs)
     file_name = file_name or detected_name
     if errors:
         raise PollingSchemeInvalid(errors, file_name=file_name)
@@ -162,7 +162,7 @@ def _lock_imports() -> None:
 
 
 @contextmanager
-def _binary_lines(path_or_stream: str | PathLike[str] | IO[bytes]) -> Iterator[tuple[Iterable[bytes], str]]:
+def binary_lines(path_or_stream: str | PathLike[str] | IO[bytes]) -> Iterator[tuple[Iterable[bytes], str]]:
     if isinstance(path_or_stream, str | PathLike):
         path = Path(path_or_stream)
         with path.open("rb") as stream:
@@ -171,7 +171,7 @@ def _binary_lines(path_or_stream: str | PathLike[str] | IO[bytes]) -> Iterator[t
         yield path_or_stream, Path(str(getattr(path_or_stream, "name", "") or "stream")).name
 
 
-def _hashing(lines: Iterable[bytes], digest: Any) -> Iterator[bytes]:
+def hashing(lines: Iterable[bytes], digest: Any) -> Iterator[bytes]:
     for line in lines:
         digest.update(line)
         yield line
