@@ -14,6 +14,6 @@ class ResultsConfig(AppConfig):
         icon="chart",
         url_name="results:index",
         order=10,
-        available=False,
+        available=True,
         staff_roles=("returning_officer", "data_entry_operator"),
     )

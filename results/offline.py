@@ -753,7 +753,7 @@ class _Plan:
         }
         for form, figures, warnings in self.forms_to_create:
             station = self.stations[form.station]
-            services._accept(
+            services.accept(
                 station=station,
                 figures=figures,
                 source=Form45.Source.BUNDLE,
@@ -761,8 +761,8 @@ class _Plan:
                 counted_at=form.counted_at,
                 decision_note=f"{note} (accepted there by {form.source.replace('_', ' ')})"[:500],
             )
-            services._raise_station_flags(station, warnings)
-            services._recheck_form46(station, figures)
+            services.raise_station_flags(station, warnings)
+            services.recheck_form46(station, figures)
         if self.forms_to_create:
             services.refresh_contest_flags(self.contest)
         for version in self.versions_to_create:
