@@ -26,18 +26,18 @@ DESKTOP = {"width": 1366, "height": 768}
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 
 NAMES = [
-    ("Muhammad Aslam Khan", "محمد اسلم خان", "Pakistan Tehreek-e-Insaf", "پاکستان تحریک انصاف"),
-    ("Rana Tanveer Hussain", "رانا تنویر حسین", "Pakistan Muslim League (N)", "پاکستان مسلم لیگ (ن)"),
-    ("Shazia Marri", "شازیہ مری", "Pakistan Peoples Party", "پاکستان پیپلز پارٹی"),
-    ("Hafiz Naeem ur Rehman", "حافظ نعیم الرحمن", "Jamaat-e-Islami", "جماعت اسلامی"),
-    ("Ghulam Sarwar", "غلام سرور", "", ""),
-    ("Sardar Akhtar Mengal", "سردار اختر مینگل", "Balochistan National Party", "بلوچستان نیشنل پارٹی"),
-    ("Ayesha Gulalai", "عائشہ گلالئی", "", ""),
-    ("Mufti Abdul Shakoor", "مفتی عبدالشکور", "Jamiat Ulema-e-Islam (F)", "جمعیت علمائے اسلام (ف)"),
-    ("Khalid Maqbool Siddiqui", "خالد مقبول صدیقی", "Muttahida Qaumi Movement", "متحدہ قومی موومنٹ"),
-    ("Chaudhry Pervaiz Elahi", "چوہدری پرویز الٰہی", "Pakistan Muslim League (Q)", "پاکستان مسلم لیگ (ق)"),
-    ("Asfandyar Wali", "اسفندیار ولی", "Awami National Party", "عوامی نیشنل پارٹی"),
-    ("Naseem Akhtar", "نسیم اختر", "", ""),
+    ("Bilal Hassan Shah", "بلال حسن شاہ", "Awami Insaf Mahaz", "عوامی انصاف محاذ"),
+    ("Nabeel Akram", "نبیل اکرم", "Qaumi Taraqqi Party", "قومی ترقی پارٹی"),
+    ("Rubina Aslam", "روبینہ اسلم", "Jamhoori Ittehad", "جمہوری اتحاد"),
+    ("Qari Saeed Anwar", "قاری سعید انور", "Khidmat-e-Khalq Party", "خدمت خلق پارٹی"),
+    ("Waqas Latif", "وقاص لطیف", "", ""),
+    ("Mir Jawad Baloch", "میر جواد بلوچ", "Sooba Dost Mahaz", "صوبہ دوست محاذ"),
+    ("Mehwish Tariq", "مہوش طارق", "", ""),
+    ("Maulana Idrees Qasmi", "مولانا ادریس قاسمی", "Islahi Ittehad (A)", "اصلاحی اتحاد (الف)"),
+    ("Sohail Ahmed Warsi", "سہیل احمد وارثی", "Shehri Haqooq Tehreek", "شہری حقوق تحریک"),
+    ("Chaudhry Irfan Bajwa", "چوہدری عرفان باجوہ", "Kisan Mazdoor Party (Q)", "کسان مزدور پارٹی (ق)"),
+    ("Yasir Khattak", "یاسر خٹک", "Pakhtun Taraqqi Party", "پختون ترقی پارٹی"),
+    ("Saima Rauf", "صائمہ رؤف", "", ""),
 ]
 # Station 1: keyed alike by both operators. Station 2: B's candidates 2 and 3 differ from A's (same sum).
 PS1 = {"male": 560, "female": 440, "excluded": 20, "votes": [312, 251, 198, 87, 45, 33, 21, 12, 9, 6, 4, 2]}
@@ -207,7 +207,7 @@ def test_two_operators_key_a_constituency_and_the_ro_settles_the_mismatch(contex
     # The dashboard shows station 1 without a reload.
     expect(ro.locator("[data-field='stations_reported']").first).to_have_text("1", timeout=15_000)
     first_row = ro.locator("[data-list='standings'] tr").first
-    expect(first_row).to_contain_text("Muhammad Aslam Khan")
+    expect(first_row).to_contain_text("Bilal Hassan Shah")
     expect(first_row).to_contain_text("312")
     expect(ro.locator("[data-field='polled_total']")).to_have_text("1,000")
     expect(ro.locator("[data-field='mismatches']")).to_have_text("1")

@@ -25,12 +25,12 @@ HASH = "9f2c4e1b7a6d8c3e5f0a1b2c3d4e5f60718293a4b5c6d7e8f9012345abcdef01"
 
 CANDIDATES = [
     # (name, name_ur, party, party_ur, symbol, symbol_ur)
-    ("Ahmed Raza Qureshi", "احمد رضا قریشی", "Pakistan Muslim League (N)", "پاکستان مسلم لیگ (ن)", "Tiger", "شیر"),
+    ("Ahmed Raza Qureshi", "احمد رضا قریشی", "Qaumi Taraqqi Party", "قومی ترقی پارٹی", "Tiger", "شیر"),
     (
         "Saba Nadeem",
         "صبا ندیم",
-        "Pakistan Peoples Party Parliamentarians",
-        "پاکستان پیپلز پارٹی پارلیمنٹیرینز",
+        "Jamhoori Ittehad Parliamentarians",
+        "جمہوری اتحاد پارلیمنٹیرینز",
         "Arrow",
         "تیر",
     ),
@@ -38,12 +38,12 @@ CANDIDATES = [
     (
         "Khalid Mehmood Abbasi",
         "خالد محمود عباسی",
-        "Jamaat-e-Islami Pakistan",
-        "جماعت اسلامی پاکستان",
+        "Khidmat-e-Khalq Party Pakistan",
+        "خدمت خلق پارٹی پاکستان",
         "Scales",
         "ترازو",
     ),
-    ("Farhat Bibi", "فرحت بی بی", "Muttahida Qaumi Movement Pakistan", "متحدہ قومی موومنٹ پاکستان", "Kite", "پتنگ"),
+    ("Farhat Bibi", "فرحت بی بی", "Shehri Haqooq Tehreek Pakistan", "شہری حقوق تحریک پاکستان", "Kite", "پتنگ"),
     # no Urdu name: the Urdu form falls back to the English one
     ("Zubair Ali Shah", "", "Independent", "آزاد", "Lantern", "لالٹین"),
 ]
@@ -256,7 +256,7 @@ def test_urdu_form_has_urdu_labels_and_names_in_logical_order(rendered, form):
     for key in ("ecp", f"title_{form}", "col_name", "registered", "sec_totals"):
         assert pdf.label(key, "ur") in flat, key
     assert "اسلام آباد" in flat
-    assert "احمد رضا قریشی" in flat and "پاکستان مسلم لیگ" in flat
+    assert "احمد رضا قریشی" in flat and "قومی ترقی پارٹی" in flat
     assert "Zubair Ali Shah" in flat, "an empty name_ur falls back to the English name"
     assert pdf.label("title_47", "en") not in flat
 
