@@ -28,6 +28,7 @@ from core.exceptions import ConflictError, DomainError
 from core.models import User
 
 from . import pdf, selectors, tally
+from .messages import finding_text_ur
 from .models import Candidate, Contest, Form45, Form45Vote, FormVersion, PostalBallots, PostalVote
 from .services import SUPERVISOR_ROLES, Figures, refresh_contest_flags, require_scope, tally_figures, validate_figures
 
@@ -68,7 +69,7 @@ def _figures(contest: Contest, form: str, *, version: int, actor: User | None) -
     postal = _postal(contest) if form in ("48", "49") else None
     postal_votes, postal_rejected = postal if postal else ({}, 0)
     totals_by_order = tally.add_postal(t.votes, postal_votes) if form != "47" else dict(t.votes)
-    turnout = tally.turnout(t.polled_total, t.registered)
+    turnout = t.turnout  # at the stations that have reported: a provisional form must not understate it
     constituency = contest.constituency
     data: dict[str, Any] = {
         "form": form,
@@ -122,7 +123,12 @@ def _figures(contest: Contest, form: str, *, version: int, actor: User | None) -
             ),
         },
         "flags": [
-            {"rule": f.rule, "severity": f.severity, "message": f.message}
+            {
+                "rule": f.rule,
+                "severity": f.severity,
+                "message": f.message,
+                "message_ur": finding_text_ur(f.rule, f.data, f.message),
+            }
             for f in tally.check_contest(
                 tally.ContestTotals(
                     votes=totals_by_order,

@@ -61,11 +61,17 @@ class ContestTally:
     excluded: int
     stations_total: int
     stations_reported: int
+    registered_reported: int = 0  # voters registered at the stations that have reported
     awaited: list[ContestStation] = field(default_factory=list)
 
     @property
     def registered(self) -> int:
         return self.registered_male + self.registered_female
+
+    @property
+    def turnout(self):
+        """Votes polled over the voters registered at the stations that have reported (None before any)."""
+        return tally.turnout(self.polled_total, self.registered_reported)
 
     @property
     def valid(self) -> int:
@@ -113,10 +119,13 @@ def contest_tally(*, contest: Contest, with_awaited: bool = True) -> ContestTall
         .values_list("candidate__ballot_order")
         .annotate(total=Sum("votes"))
     )
+    reported = Q(form45__isnull=False)
     stations = ContestStation.objects.filter(contest=contest).aggregate(
         total=Count("pk"),
         male=Sum("male_voters", default=0),
         female=Sum("female_voters", default=0),
+        reported_male=Sum("male_voters", default=0, filter=reported),
+        reported_female=Sum("female_voters", default=0, filter=reported),
     )
     forms = Form45.objects.filter(contest_station__contest=contest).aggregate(
         reported=Count("pk"),
@@ -136,6 +145,7 @@ def contest_tally(*, contest: Contest, with_awaited: bool = True) -> ContestTall
         votes={c.ballot_order: sums.get(c.ballot_order, 0) for c in candidates},
         registered_male=stations["male"],
         registered_female=stations["female"],
+        registered_reported=stations["reported_male"] + stations["reported_female"],
         polled_male=forms["male"],
         polled_female=forms["female"],
         polled_total=forms["total"],

@@ -28,6 +28,7 @@ from core.models import Role, User
 from core.selectors import constituency_scope
 
 from . import tally
+from .messages import finding_text
 from .models import Candidate, Contest, ContestStation, Flag, Form45, Form45Entry, Form45Vote, Form46
 
 ENTRY_ROLES = (Role.DATA_ENTRY_OPERATOR, Role.RETURNING_OFFICER)
@@ -70,6 +71,10 @@ class EntryResult:
     differences: list[str] = field(default_factory=list)
     warnings: list[tally.Finding] = field(default_factory=list)
     replayed: bool = False  # the same idempotency key was seen before: nothing new was written
+
+
+def _said(finding: tally.Finding) -> str:
+    return finding_text(finding.rule, finding.data, finding.message)
 
 
 # --- helpers (shared with results.consolidation) ------------------------------
@@ -143,8 +148,8 @@ def validate_figures(station: ContestStation, figures: Figures, ballot_orders: s
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         for finding in errors:
-            fields.setdefault(finding.field or "non_field_errors", []).append(finding.message)
-        raise DomainError(errors[0].rule, errors[0].message, fields=fields)
+            fields.setdefault(finding.field or "non_field_errors", []).append(_said(finding))
+        raise DomainError(errors[0].rule, _said(errors[0]), fields=fields)
     return [f for f in findings if f.severity == "warning"]
 
 
@@ -420,8 +425,8 @@ def form46_record(*, actor: User, contest_station_id: int, figures: Mapping[str,
     if errors:
         fields: dict[str, list[str]] = {}
         for finding in errors:
-            fields.setdefault(finding.field or "non_field_errors", []).append(finding.message)
-        raise DomainError(errors[0].rule, errors[0].message, fields=fields)
+            fields.setdefault(finding.field or "non_field_errors", []).append(_said(finding))
+        raise DomainError(errors[0].rule, _said(errors[0]), fields=fields)
     form46, _created = Form46.objects.update_or_create(
         contest_station=station, defaults={**{name: getattr(f46, name) for name in FORM46_FIELDS}, "entered_by": actor}
     )

@@ -43,6 +43,7 @@ from core.selectors import constituency_scope
 
 from . import selectors, services, tally
 from .forms import FIGURE_FIELDS, DecisionForm, Form45EntryForm, new_idempotency_key, vote_field_name
+from .messages import finding_text
 from .models import Candidate, Contest, ContestStation, Flag, Form45, Form45Entry
 from .views_forms import forms_panel_context
 
@@ -202,7 +203,9 @@ class EntryView(ContestMixin, View):
             request, level, f"PS-{station.number} · {text}", extra_tags=f"rms-outcome rms-outcome--{kind}"
         )
         for warning in result.warnings:
-            messages.warning(request, f"PS-{station.number} · {warning.message}")
+            messages.warning(
+                request, f"PS-{station.number} · {finding_text(warning.rule, warning.data, warning.message)}"
+            )
 
     def _render(self, request, form: Form45EntryForm):
         stations = list(stations_to_key(contest=self.contest, user=request.user))
@@ -457,7 +460,7 @@ def dashboard_data(contest: Contest, *, now: datetime.datetime | None = None) ->
             "rule": f.rule,
             "severity": f.severity,
             "severity_text": severity_text.get(f.severity, f.severity),
-            "message": f.message,
+            "message": finding_text(f.rule, f.data, f.message),
             "station": None,
         }
         for f in t.findings(now=now)
@@ -467,7 +470,7 @@ def dashboard_data(contest: Contest, *, now: datetime.datetime | None = None) ->
             "rule": flag.rule,
             "severity": flag.severity,
             "severity_text": severity_text.get(flag.severity, flag.severity),
-            "message": flag.message,
+            "message": finding_text(flag.rule, flag.data, flag.message),
             "station": flag.contest_station.number if flag.contest_station else None,
         }
         for flag in selectors.flag_list(contest=contest)

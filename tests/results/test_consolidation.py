@@ -178,3 +178,10 @@ def test_form_versions_are_immutable(setup):
     v47.figures = {}
     with pytest.raises(TypeError):
         v47.save()
+
+
+def test_form47_turnout_counts_only_the_stations_that_have_reported(setup):
+    accept(setup, 0, STATION_VOTES[0])  # station 1: 1,900 registered, 957 polled
+    v47 = consolidation.form47_produce(actor=setup.ro, contest_id=setup.contest.pk)
+    assert v47.figures["totals"]["turnout_percent"] == f"{957 / 1900 * 100:.2f}"
+    assert v47.figures["totals"]["registered"] == sum(s.registered_voters for s in setup.stations)
