@@ -194,7 +194,7 @@ def test_a_form_breaking_a_rule_is_shown_again_with_the_errors_and_the_typed_fig
     assert snapshot() == before
     form = response.context["form"]
     assert "polled_total" in form.errors  # male + female differ from the total
-    assert "Votes polled male (480) + female (480) = 960, but the total polled is 970." in body
+    assert "Male (480) + female (480) votes polled differ from the total polled (970)" in body
     assert form.votes_errors  # candidates + excluded differ from the total
     assert 'value="970"' in body and 'value="500"' in body and f'value="{data["idempotency_key"]}"' in body
     assert re.search(r'name="polled_total"[^>]*aria-invalid="true"', body)
