@@ -103,6 +103,8 @@ def finding_text(rule: str, data: Mapping[str, Any], fallback: str) -> str:
     if template is None:
         return fallback
     values = {key: _shown(value) for key, value in data.items()}
+    if isinstance(data.get("difference"), int):
+        values["difference"] = _shown(abs(data["difference"]))  # "differ … by 9", whichever side is larger
     if "due_at" in data:
         due = datetime.fromisoformat(str(data["due_at"]))
         values["due"] = formats.date_format(timezone.localtime(due), "H:i, j M")

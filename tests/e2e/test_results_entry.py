@@ -197,7 +197,9 @@ def test_two_operators_key_a_constituency_and_the_ro_settles_the_mismatch(contex
     expect(b.locator("[data-verdict]")).to_contain_text("Off by 9")
     b.locator("button[data-save]").click()
     expect(b.locator("input[name=votes_3]")).to_have_value("189")
-    expect(b.locator(".rms-check")).to_contain_text("Candidates' valid votes (971)")
+    expect(b.locator(".rms-check")).to_contain_text(
+        "Candidates' votes (971) + excluded ballots (20) differ from the total polled (1,000) by 9"
+    )
     assert Form45Entry.objects.filter(contest_station=contest.stations[0]).count() == 1
     b.fill("input[name=votes_3]", "198")
     b.locator("button[data-save]").click()
@@ -264,7 +266,7 @@ def test_the_entry_screen_works_without_javascript(browser, live_server, contest
         page.goto(f"{live_server.url}/results/contests/{contest.contest.pk}/entry/")
         _key_with_fill(page, 1, {**PS1, "excluded": 25})  # candidates + excluded = 1,005, not 1,000
         page.locator("button[data-save]").click()
-        expect(page.locator(".rms-check__verdict")).to_contain_text("but the total polled is 1,000")
+        expect(page.locator(".rms-check__verdict")).to_contain_text("differ from the total polled (1,000)")
         expect(page.locator("input[name=excluded]")).to_have_value("25")
         assert not Form45Entry.objects.exists()
         page.fill("input[name=excluded]", "20")
