@@ -50,6 +50,7 @@ from core.importers.polling_scheme import (  # the polling scheme's CSV reading,
     decode_lines,
     gettext_noop,
     normalise_name,
+    read_header,
     shown,
 )
 from core.importers.services import binary_lines, describe_error, hashing
@@ -62,7 +63,6 @@ audit.register("results.contest_created", "A contest (an election in one constit
 
 COLUMNS = ("election", "constituency_code", "ballot_order", "name", "name_ur", "party", "symbol")
 OPTIONAL_COLUMNS = ("party_ur", "symbol_ur")
-ALL_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
 # Columns whose value may be empty on a row (an independent candidate has no party).
 OPTIONAL_VALUES = frozenset({"name_ur", "party", "symbol", "party_ur", "symbol_ur"})
 # Limits of the database columns (results.models).
@@ -114,7 +114,7 @@ def parse_candidates(lines: Iterable[bytes] | Iterable[str]) -> tuple[list[Candi
             errors.append(RowError(1, "empty_file", gettext_noop("The file is empty; it needs a header line.")))
         return [], _sorted(errors)
     header_line, header = first
-    columns, header_errors = _read_header(header_line, header)
+    columns, header_errors = read_header(header_line, header, required=COLUMNS, optional=OPTIONAL_COLUMNS)
     if header_errors:
         return [], _sorted(errors + header_errors)
     checker = _RowChecker(columns, len(header), errors)
@@ -129,57 +129,6 @@ def parse_candidates(lines: Iterable[bytes] | Iterable[str]) -> tuple[list[Candi
 
 def _sorted(errors: list[RowError]) -> list[RowError]:
     return sorted(errors, key=lambda e: e.line)
-
-
-def _read_header(line: int, header: list[str]) -> tuple[dict[str, int], list[RowError]]:
-    names = [value.strip().lower() for value in header]
-    if not any(name in ALL_COLUMNS for name in names):
-        return {}, [
-            RowError(
-                line,
-                "no_header",
-                gettext_noop("The first line must be the header: %(columns)s."),
-                {"columns": ",".join(COLUMNS)},
-            )
-        ]
-    errors = []
-    duplicated = sorted({name for name in names if names.count(name) > 1})
-    if duplicated:
-        errors.append(
-            RowError(
-                line,
-                "duplicate_columns",
-                gettext_noop("The header names these columns twice: %(columns)s."),
-                {"columns": ", ".join(duplicated)},
-            )
-        )
-    missing = [name for name in COLUMNS if name not in names]
-    if missing:
-        errors.append(
-            RowError(
-                line,
-                "missing_columns",
-                gettext_noop("The header lacks these columns: %(columns)s."),
-                {"columns": ", ".join(missing)},
-            )
-        )
-    unknown = [
-        value.strip() or f"(column {index} has no name)"
-        for index, (value, name) in enumerate(zip(header, names, strict=True), start=1)
-        if name not in ALL_COLUMNS
-    ]
-    if unknown:
-        errors.append(
-            RowError(
-                line,
-                "unknown_columns",
-                gettext_noop(
-                    "The header has columns this format does not know: %(columns)s (the columns are %(known)s)."
-                ),
-                {"columns": ", ".join(unknown), "known": ",".join(ALL_COLUMNS)},
-            )
-        )
-    return {name: names.index(name) for name in ALL_COLUMNS if name in names}, errors
 
 
 class _RowChecker:

@@ -141,7 +141,7 @@ def parse_rows(
             errors.append(RowError(1, "empty_file", gettext_noop("The file is empty; it needs a header line.")))
         return [], _sorted(errors)
     header_line, header = first
-    columns, header_errors = _read_header(header_line, header)
+    columns, header_errors = read_header(header_line, header)
     if header_errors:
         return [], _sorted(errors + header_errors)
     checker = _RowChecker(columns, len(header), provinces, errors)
@@ -234,15 +234,21 @@ def _csv_error(line: int, detail: str) -> RowError:
     return RowError(line, "bad_csv", gettext_noop("This record is not valid CSV: %(detail)s."), {"detail": detail})
 
 
-def _read_header(line: int, header: list[str]) -> tuple[dict[str, int], list[RowError]]:
+def read_header(
+    line: int, header: list[str], *, required: Sequence[str] = COLUMNS, optional: Sequence[str] = ()
+) -> tuple[dict[str, int], list[RowError]]:
+    """Map column names to positions; report a missing header and missing, repeated or unknown columns.
+
+    Shared by every CSV import (required and optional columns differ per format)."""
+    known = (*required, *optional)
     names = [value.strip().lower() for value in header]
-    if not any(name in COLUMNS for name in names):
+    if not any(name in known for name in names):
         return {}, [
             RowError(
                 line,
                 "no_header",
                 gettext_noop("The first line must be the header: %(columns)s."),
-                {"columns": ",".join(COLUMNS)},
+                {"columns": ",".join(required)},
             )
         ]
     errors = []
@@ -256,7 +262,7 @@ def _read_header(line: int, header: list[str]) -> tuple[dict[str, int], list[Row
                 {"columns": ", ".join(duplicated)},
             )
         )
-    missing = [name for name in COLUMNS if name not in names]
+    missing = [name for name in required if name not in names]
     if missing:
         errors.append(
             RowError(
@@ -269,7 +275,7 @@ def _read_header(line: int, header: list[str]) -> tuple[dict[str, int], list[Row
     unknown = [
         value.strip() or f"(column {index} has no name)"
         for index, (value, name) in enumerate(zip(header, names, strict=True), start=1)
-        if name not in COLUMNS
+        if name not in known
     ]
     if unknown:
         errors.append(
@@ -279,10 +285,10 @@ def _read_header(line: int, header: list[str]) -> tuple[dict[str, int], list[Row
                 gettext_noop(
                     "The header has columns this format does not know: %(columns)s (the columns are %(known)s)."
                 ),
-                {"columns": ", ".join(unknown), "known": ",".join(COLUMNS)},
+                {"columns": ", ".join(unknown), "known": ",".join(known)},
             )
         )
-    return {name: names.index(name) for name in COLUMNS if name in names}, errors
+    return {name: names.index(name) for name in known if name in names}, errors
 
 
 # --- one record --------------------------------------------------------------
