@@ -100,7 +100,8 @@ def record(*, action: str, target: Any = None, data: dict | None = None, actor: 
         user = None
     target_type, target_id, target_repr = _describe_target(target)
 
-    with transaction.atomic():
+    # Inside a caller's transaction no savepoint is needed: a failure here must undo the whole change.
+    with transaction.atomic(savepoint=False):
         _lock_tail()
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)

@@ -20,16 +20,22 @@ from .models import Constituency, Holiday, Job, Office, OfficeHours, PollingStat
 # --- roles and scopes -------------------------------------------------------
 
 
+def _assignments(user) -> list[tuple[str, int | None, int | None]]:
+    """The user's (role, constituency id, office id) rows, read once per user object."""
+    cached = getattr(user, "_ecp_assignments", None)
+    if cached is None:
+        cached = list(RoleAssignment.objects.filter(user=user).values_list("role", "constituency_id", "office_id"))
+        user._ecp_assignments = cached
+    return cached
+
+
 def user_roles(user) -> set[str]:
     if user is None or not user.is_authenticated:
         return set()
-    cached = getattr(user, "_ecp_roles", None)
-    if cached is None:
-        cached = set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
-        if user.is_superuser:
-            cached.add(Role.ADMIN)
-        user._ecp_roles = cached
-    return set(cached)
+    held = {role for role, _c, _o in _assignments(user)}
+    if user.is_superuser:
+        held.add(Role.ADMIN)
+    return held
 
 
 def has_role(user, *roles: str) -> bool:
@@ -47,11 +53,8 @@ def constituency_scope(user, roles: Iterable[str]) -> set[int] | None:
         return set()
     if _is_unrestricted(user):
         return None
-    return set(
-        RoleAssignment.objects.filter(user=user, role__in=list(roles), constituency__isnull=False).values_list(
-            "constituency_id", flat=True
-        )
-    )
+    wanted = set(roles)
+    return {constituency for role, constituency, _o in _assignments(user) if role in wanted and constituency}
 
 
 def office_scope(user, roles: Iterable[str], *, include_below: bool = True) -> set[int] | None:
@@ -60,11 +63,8 @@ def office_scope(user, roles: Iterable[str], *, include_below: bool = True) -> s
         return set()
     if _is_unrestricted(user):
         return None
-    own = set(
-        RoleAssignment.objects.filter(user=user, role__in=list(roles), office__isnull=False).values_list(
-            "office_id", flat=True
-        )
-    )
+    wanted = set(roles)
+    own = {office for role, _c, office in _assignments(user) if role in wanted and office}
     return office_descendant_ids(own) if include_below else own
 
 

@@ -783,12 +783,11 @@ class _Plan:
 def _plan(bundle: Bundle, *, lock: bool) -> _Plan:
     """Every check against the centre's database, and what an import would write. Raises ``BundleRefused``."""
     key = _trusted_key(bundle, lock=lock)
-    contests = Contest.objects.select_related("election", "constituency").filter(
-        election__code=bundle.election_code, constituency__code=bundle.constituency_code
+    contest = (
+        Contest.objects.select_related("election", "constituency")
+        .filter(election__code=bundle.election_code, constituency__code=bundle.constituency_code)
+        .first()
     )
-    if lock:
-        contests = contests.select_for_update(of=("self",))
-    contest = contests.first()
     if contest is None:
         raise BundleRefused(
             "contest_not_found",
@@ -798,10 +797,17 @@ def _plan(bundle: Bundle, *, lock: bool) -> _Plan:
         )
     station_rows = ContestStation.objects.filter(contest=contest).order_by("pk")
     if lock:
-        # Keying a Form-45 locks its ContestStation row (results.services): holding every station of the contest
-        # means no form is accepted at the centre between this comparison and the commit.
+        # Keying a Form-45 locks its ContestStation row, then the Contest row (results.services): the same
+        # order here — every station of the contest, then the contest — means no form is accepted at the
+        # centre between this comparison and the commit, and the two never wait for each other in a cycle.
         station_rows = station_rows.select_for_update()
     stations = {s.number: s for s in station_rows}
+    if lock:
+        contest = (
+            Contest.objects.select_for_update(of=("self",))
+            .select_related("election", "constituency")
+            .get(pk=contest.pk)
+        )
     candidates = {c.ballot_order: c for c in Candidate.objects.filter(contest=contest)}
     warnings = _compare_setup(bundle, stations, candidates)
 

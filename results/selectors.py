@@ -111,9 +111,12 @@ class ContestTally:
         return found
 
 
-def contest_tally(*, contest: Contest, with_awaited: bool = True) -> ContestTally:
-    """One contest's figures from its accepted Form-45s (4 queries)."""
-    candidates = list(Candidate.objects.filter(contest=contest).order_by("ballot_order"))
+def contest_tally(
+    *, contest: Contest, with_awaited: bool = True, candidates: list[Candidate] | None = None
+) -> ContestTally:
+    """One contest's figures from its accepted Form-45s (4 queries; 3 given its candidates in ballot order)."""
+    if candidates is None:
+        candidates = list(Candidate.objects.filter(contest=contest).order_by("ballot_order"))
     sums = dict(
         Form45Vote.objects.filter(form__contest_station__contest=contest)
         .values_list("candidate__ballot_order")
@@ -157,17 +160,23 @@ def contest_tally(*, contest: Contest, with_awaited: bool = True) -> ContestTall
 
 
 def national_tally(*, election_id: int) -> dict[int, dict[str, Any]]:
-    """Every contest's candidate totals and reporting figures for an election, in 2 queries.
+    """Every contest's candidate totals and reporting figures for an election, in 3 queries.
 
-    {contest_id: {"votes": {candidate_id: votes}, "reported": n, "polled": n}}"""
+    {contest_id: {"votes": {candidate_id: votes}, "reported": n, "polled": n}}
+
+    The votes are summed per candidate alone (the narrowest GROUP BY) and
+    placed in their contests from the candidate list."""
     result: dict[int, dict[str, Any]] = {}
+    contest_of = dict(Candidate.objects.filter(contest__election_id=election_id).values_list("pk", "contest_id"))
     rows = (
         Form45Vote.objects.filter(candidate__contest__election_id=election_id)
-        .values_list("candidate__contest_id", "candidate_id")
+        .values_list("candidate_id")
         .annotate(total=Sum("votes"))
     )
-    for contest_id, candidate_id, total in rows:
-        result.setdefault(contest_id, {"votes": {}, "reported": 0, "polled": 0})["votes"][candidate_id] = total
+    for candidate_id, total in rows:
+        result.setdefault(contest_of[candidate_id], {"votes": {}, "reported": 0, "polled": 0})["votes"][
+            candidate_id
+        ] = total
     forms = (
         Form45.objects.filter(contest_station__contest__election_id=election_id)
         .values_list("contest_station__contest_id")

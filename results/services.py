@@ -9,6 +9,13 @@ entries go to the supervisor (the RO), who chooses one or keys corrected
 figures, with a note. Concurrent submissions for one station are serialised
 by locking its ``ContestStation`` row, and ``Form45.contest_station`` is
 unique, so a station can never have two accepted forms.
+
+Lock order, everywhere in this app: ContestStation rows (by primary key),
+then the Contest row, then the audit chain's lock (``core.audit``). An
+acceptance takes its contest's lock just before writing the form, so
+acceptances of one contest commit one at a time and each sees the others
+when it recomputes the contest's flags; keying of different contests never
+waits on each other except at the audit chain.
 """
 
 from __future__ import annotations
@@ -187,22 +194,43 @@ def raise_station_flags(station: ContestStation, warnings: list[tally.Finding], 
     )
 
 
-def refresh_contest_flags(contest: Contest) -> None:
+def lock_contest_for_acceptance(contest: Contest) -> None:
+    """Take the contest's row lock before a form of it is accepted or changed.
+
+    Acceptances of different stations of one contest then commit one at a time
+    from here on, so each recomputes the contest's flags with the others'
+    forms in view, and a Form-49 signed since the station was locked is seen."""
+    status = Contest.objects.select_for_update(of=("self",)).values_list("status", flat=True).get(pk=contest.pk)
+    if status == Contest.Status.FINAL:
+        raise ConflictError(
+            "contest_locked", _("This contest is final (Form-49 signed); figures change only by recount.")
+        )
+
+
+def refresh_contest_flags(contest: Contest, candidates: list[Candidate] | None = None) -> None:
     """Store the contest's standing findings (recount margin, tie, women's turnout) as its flags.
 
-    Deadline findings depend on the clock and are computed when shown, not stored."""
+    Call with the contest locked (``lock_contest_for_acceptance``). The flags
+    are rewritten only when the findings changed. Deadline findings depend on
+    the clock and are computed when shown, not stored."""
     from .selectors import contest_tally
 
     findings = [
         f
-        for f in contest_tally(contest=contest, with_awaited=False).findings(with_deadlines=False)
+        for f in contest_tally(contest=contest, with_awaited=False, candidates=candidates).findings(
+            with_deadlines=False
+        )
         if f.severity == "warning"
     ]
-    Flag.objects.filter(contest=contest, contest_station__isnull=True).delete()
-    Flag.objects.bulk_create(
+    wanted = [
         Flag(contest=contest, rule=f.rule, severity=f.severity, message=f.message[:500], data=dict(f.data))
         for f in findings
-    )
+    ]
+    stored = Flag.objects.filter(contest=contest, contest_station__isnull=True)
+    if {(f.rule, f.message, str(f.data)) for f in stored} == {(f.rule, f.message, str(f.data)) for f in wanted}:
+        return
+    stored.delete()
+    Flag.objects.bulk_create(wanted)
 
 
 # --- Form-45 entry ------------------------------------------------------------
@@ -243,15 +271,16 @@ def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figur
         raise ConflictError(
             "already_accepted", _("The Form-45 of this polling station has already been accepted."), "contest_station"
         )
-    candidates = {c.ballot_order: c for c in Candidate.objects.filter(contest=contest)}
+    candidate_list = list(Candidate.objects.filter(contest=contest).order_by("ballot_order"))
+    candidates = {c.ballot_order: c for c in candidate_list}
     warnings = validate_figures(station, figures, set(candidates))
 
-    others = list(Form45Entry.objects.filter(contest_station=station).exclude(operator=actor))
-    if Form45Entry.objects.filter(contest_station=station, operator=actor).exists():
+    entries = list(Form45Entry.objects.filter(contest_station=station))
+    if any(e.operator_id == actor.pk for e in entries):
         raise ConflictError(
             "already_keyed", _("You have already keyed this Form-45; a second operator must key it."), "contest_station"
         )
-    if any(o.status == Form45Entry.Status.MISMATCHED for o in others):
+    if any(e.status == Form45Entry.Status.MISMATCHED for e in entries):
         raise ConflictError(
             "with_supervisor", _("This Form-45's two entries differ; the supervisor is deciding it."), "contest_station"
         )
@@ -259,7 +288,7 @@ def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figur
     entry = Form45Entry.objects.create(
         contest_station=station, operator=actor, idempotency_key=idempotency_key, **figures.as_entry_fields()
     )
-    waiting = [o for o in others if o.status == Form45Entry.Status.WAITING]
+    waiting = [e for e in entries if e.status == Form45Entry.Status.WAITING]
     if not waiting:
         audit.record(action="results.form45_entered", target=entry, data={"station": station.number})
         return EntryResult(entry=entry, status=entry.status, warnings=warnings)
@@ -277,6 +306,7 @@ def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figur
         )
         return EntryResult(entry=entry, status=entry.status, differences=differences)
 
+    lock_contest_for_acceptance(contest)
     form = accept(
         station=station,
         figures=mine,
@@ -290,7 +320,7 @@ def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figur
     entry.status = Form45Entry.Status.MATCHED
     raise_station_flags(station, warnings)
     recheck_form46(station, mine)
-    refresh_contest_flags(contest)
+    refresh_contest_flags(contest, candidate_list)
     audit.record(
         action="results.form45_accepted",
         target=form,
@@ -326,7 +356,8 @@ def form45_decide(
     )
     if len(entries) != 2 or Form45.objects.filter(contest_station=station).exists():
         raise ConflictError("nothing_to_decide", _("This polling station has no mismatch waiting for a decision."))
-    candidates = {c.ballot_order: c for c in Candidate.objects.filter(contest=contest)}
+    candidate_list = list(Candidate.objects.filter(contest=contest).order_by("ballot_order"))
+    candidates = {c.ballot_order: c for c in candidate_list}
     if choice in ("first", "second"):
         chosen = entries[0] if choice == "first" else entries[1]
         accepted = _entry_figures(station, chosen)
@@ -346,6 +377,7 @@ def form45_decide(
         statuses = {}
     else:
         raise DomainError("bad_choice", _("Choose the first entry, the second entry or corrected figures."), "choice")
+    lock_contest_for_acceptance(contest)
     form = accept(
         station=station,
         figures=accepted,
@@ -361,7 +393,7 @@ def form45_decide(
         Form45Entry.objects.filter(pk=e.pk).update(status=statuses.get(e.pk, Form45Entry.Status.SET_ASIDE))
     raise_station_flags(station, warnings)
     recheck_form46(station, accepted)
-    refresh_contest_flags(contest)
+    refresh_contest_flags(contest, candidate_list)
     audit.record(
         action="results.form45_decided",
         target=form,

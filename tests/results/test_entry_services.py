@@ -270,3 +270,49 @@ def test_contest_findings_are_stored_as_contest_flags(setup):
         Flag.objects.filter(contest=setup.contest, contest_station__isnull=True).values_list("rule", flat=True)
     )
     assert {"contest.recount_eligible", "contest.excluded_ge_margin"} <= contest_flags
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_acceptances_of_one_contest_keep_its_flags_whole():
+    """Stations of one contest accepted at the same moment: every form lands and the contest flags are
+    exactly the findings of the final tally (once each), as if the forms had come one by one."""
+    setup = make_contest(stations=8)
+
+    def close(station):  # margin 5 a station → recount-eligible from the first form on
+        return figures((400, 395, 0), excluded=10, female=805 if station.station_type == "female" else None)
+
+    for station in setup.stations:
+        submit(setup.deo1, station, close(station))
+    barrier = threading.Barrier(len(setup.stations))
+    outcomes: list[str] = []
+
+    def second(station):
+        try:
+            barrier.wait()
+            outcomes.append(submit(setup.deo2, station, close(station)).status)
+        except Exception as exc:
+            outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=second, args=(s,)) for s in setup.stations]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert outcomes == ["matched"] * len(setup.stations)
+    assert Form45.objects.filter(contest_station__contest=setup.contest).count() == len(setup.stations)
+    stored = sorted(
+        Flag.objects.filter(contest=setup.contest, contest_station__isnull=True).values_list("rule", "data")
+    )
+    expected = sorted(
+        (f.rule, dict(f.data))
+        for f in selectors.contest_tally(contest=setup.contest).findings(with_deadlines=False)
+        if f.severity == "warning"
+    )
+    assert stored == expected and {"contest.recount_eligible"} <= {rule for rule, _data in stored}
+    from core.audit import verify_chain
+
+    assert verify_chain().ok
