@@ -140,6 +140,11 @@ USING_POSTGRES = _DB_ENGINE == "django.db.backends.postgresql"
 if USING_POSTGRES:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL's default random_page_cost (4) prices spinning disks: on SSDs it makes the planner scan all
+    # 180,000 Form-45s (20 ms) instead of looking up one contest's few hundred (0.7 ms). docs/operations.md.
+    # Empty = leave it to the server (behind PgBouncer, which refuses startup options: ALTER DATABASE … SET).
+    if _page_cost := env.str("PG_RANDOM_PAGE_COST", default="1.1"):
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", f"-c random_page_cost={float(_page_cost)}")
 elif _DB_ENGINE == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
     # WAL lets readers go on while one writer writes; a short wait beats "database is locked".
@@ -292,6 +297,28 @@ RESULTS_RECOUNT_RULES = {
 }
 RESULTS_TURNOUT_WARNING = env.float("RESULTS_TURNOUT_WARNING", default=0.80)
 RESULTS_WOMEN_MIN_SHARE = env.float("RESULTS_WOMEN_MIN_SHARE", default=0.10)
+# Form-45 pictures (results/forensics.py, docs/results-photos.md). Flags inform the RO; they decide nothing.
+# Farther than this from the station's coordinates (EXIF GPS) → photo.far_from_station.
+RESULTS_PHOTO_RADIUS_M = env.int("RESULTS_PHOTO_RADIUS_M", default=1000)
+# Taken more than this many hours before the server received it → photo.taken_long_before_receipt.
+RESULTS_PHOTO_MAX_AGE_HOURS = env.float("RESULTS_PHOTO_MAX_AGE_HOURS", default=12.0)
+# Perceptual hashes (64 bits) this close to another station's picture → photo.near_duplicate. A resized or
+# recompressed copy (what messaging apps send) lands at 0-2; photos of two different forms of the one printed
+# template were never closer than 6 in our trials. Raising it catches more and mislabels more.
+RESULTS_PHOTO_PHASH_DISTANCE = env.int("RESULTS_PHOTO_PHASH_DISTANCE", default=4)
+# Larger files are refused (keep the proxy's request body limit a little above it).
+RESULTS_PHOTO_MAX_BYTES = env.int("RESULTS_PHOTO_MAX_BYTES", default=15 * 1024 * 1024)
+# Pictures declaring more pixels are refused before decoding (decompression bombs); phones write 12-50 MP.
+RESULTS_PHOTO_MAX_PIXELS = env.int("RESULTS_PHOTO_MAX_PIXELS", default=50_000_000)
+# Live public results (results/live.py): a stale page is rebuilt at most this often (seconds), and the
+# pages ask for news this often (milliseconds). A newly accepted form shows within about their sum.
+RESULTS_LIVE_REBUILD_SECONDS = env.int("RESULTS_LIVE_REBUILD_SECONDS", default=1)
+RESULTS_LIVE_POLL_MS = env.int("RESULTS_LIVE_POLL_MS", default=3000)
+# National result files (results/exports.py): rebuilt by a worker at most this often after a publication;
+# a download that finds no file for the current revision builds it (others wait this long, then get a 503).
+RESULTS_EXPORT_INTERVAL_SECONDS = env.int("RESULTS_EXPORT_INTERVAL_SECONDS", default=60)
+RESULTS_EXPORT_WAIT_SECONDS = env.float("RESULTS_EXPORT_WAIT_SECONDS", default=25)
+RESULTS_EXPORT_LOCK_SECONDS = env.int("RESULTS_EXPORT_LOCK_SECONDS", default=900)
 
 # --- outside services -------------------------------------------------------
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="console")

@@ -21,6 +21,7 @@ from .models import (
     Flag,
     Form45,
     Form45Entry,
+    Form45Photo,
     FormVersion,
     SigningKey,
 )
@@ -120,3 +121,14 @@ class SigningKeyAdmin(ServiceAddMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Form45Photo, site=admin_site)
+class Form45PhotoAdmin(ReadOnlyAdmin):
+    """Pictures are received by ``results.photos.photo_upload`` and decided on the RO's screen (both audited)."""
+
+    list_display = ["contest_station", "status", "is_flagged", "received_at", "uploaded_by", "sha256"]
+    list_filter = ["status", "is_flagged"]
+    search_fields = ["=contest_station__contest__constituency__code", "=sha256", "uploaded_by__username"]
+    list_select_related = ["contest_station__contest__constituency", "uploaded_by"]
+    show_full_result_count = False

@@ -265,6 +265,9 @@ class ContestTallyApi(APIView):
 def register(router) -> None:
     router.register("results/elections", ElectionViewSet, basename="results-election")
     router.register("results/contests", ContestViewSet, basename="results-contest")
+    from . import api_photos  # Form-45 pictures: POST /api/v1/results/form45-photos/
+
+    api_photos.register(router)
 
 
 urlpatterns = [

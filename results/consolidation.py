@@ -12,12 +12,10 @@ hold, which is recorded and leads to new versions of Forms 48 and 49.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -27,10 +25,17 @@ from core import audit
 from core.exceptions import ConflictError, DomainError
 from core.models import User
 
-from . import pdf, selectors, tally
+from . import pdf, publication, selectors, tally
 from .messages import finding_text_ur
 from .models import Candidate, Contest, Form45, Form45Vote, FormVersion, PostalBallots, PostalVote
-from .services import SUPERVISOR_ROLES, Figures, refresh_contest_flags, require_scope, tally_figures, validate_figures
+from .services import (
+    SUPERVISOR_ROLES,
+    Figures,
+    contest_changed,
+    require_scope,
+    tally_figures,
+    validate_figures,
+)
 
 audit.register("results.form_produced", "A version of Form-47, 48 or 49 was produced")
 audit.register("results.postal_recorded", "Postal ballots of a contest were recorded")
@@ -40,8 +45,7 @@ audit.register("results.recount_recorded", "A recount changed accepted Form-45 f
 
 def content_hash(figures: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of a form's figures (the hash printed on it)."""
-    canonical = json.dumps(figures, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return audit.compute_hash(dict(figures))
 
 
 def _lock_contest(contest_id: int) -> Contest:
@@ -236,6 +240,13 @@ def _produce(*, actor: User, contest: Contest, form: str) -> FormVersion:
     return produced
 
 
+def _set_status(contest: Contest, status: str, *, reason: str, **more: Any) -> None:
+    """Move the (locked) contest to ``status`` and publish it: the public pages show the stage."""
+    Contest.objects.filter(pk=contest.pk).update(status=status, **more)
+    contest.status = status
+    publication.publish(contest=contest, reason=reason)
+
+
 def _open_for_changes(contest: Contest) -> None:
     if contest.is_locked:
         raise ConflictError(
@@ -253,7 +264,7 @@ def form47_produce(*, actor: User, contest_id: int) -> FormVersion:
         raise ConflictError("nothing_reported", _("No Form-45 has been accepted yet; Form-47 would be empty."))
     produced = _produce(actor=actor, contest=contest, form="47")
     if contest.status == Contest.Status.COUNTING:
-        Contest.objects.filter(pk=contest.pk).update(status=Contest.Status.PROVISIONAL)
+        _set_status(contest, Contest.Status.PROVISIONAL, reason="form47")
     return produced
 
 
@@ -281,6 +292,7 @@ def postal_ballots_record(*, actor: User, contest_id: int, votes: Mapping[int, i
     PostalVote.objects.bulk_create(
         PostalVote(postal=postal, candidate=candidates[key], votes=value) for key, value in sorted(votes.items())
     )
+    publication.publish(contest=contest, reason="postal")
     audit.record(
         action="results.postal_recorded",
         target=postal,
@@ -307,7 +319,8 @@ def form48_produce(*, actor: User, contest_id: int) -> FormVersion:
             "postal_missing", _("Record the postal ballots first (zeros if there were none)."), "postal"
         )
     produced = _produce(actor=actor, contest=contest, form="48")
-    Contest.objects.filter(pk=contest.pk).update(status=Contest.Status.CONSOLIDATED)
+    if contest.status != Contest.Status.CONSOLIDATED:
+        _set_status(contest, Contest.Status.CONSOLIDATED, reason="form48")
     return produced
 
 
@@ -324,9 +337,7 @@ def form49_finalize(*, actor: User, contest_id: int) -> FormVersion:
     if _vote_figures(current) != _vote_figures(latest48.figures):
         raise ConflictError("form48_stale", _("Figures changed since the last Form-48; produce a new Form-48 first."))
     produced = _produce(actor=actor, contest=contest, form="49")
-    Contest.objects.filter(pk=contest.pk).update(
-        status=Contest.Status.FINAL, finalized_at=timezone.now(), finalized_by=actor
-    )
+    _set_status(contest, Contest.Status.FINAL, reason="form49", finalized_at=timezone.now(), finalized_by=actor)
     audit.record(
         action="results.contest_finalized",
         target=contest,
@@ -393,7 +404,8 @@ def recount_record(*, actor: User, contest_id: int, station_figures: Mapping[int
             }
         )
     Contest.objects.filter(pk=contest.pk).update(status=Contest.Status.CONSOLIDATED, recounts=contest.recounts + 1)
-    refresh_contest_flags(contest)
+    contest.status, contest.recounts = Contest.Status.CONSOLIDATED, contest.recounts + 1
+    contest_changed(contest, reason="recount", candidates=sorted(candidates.values(), key=lambda c: c.ballot_order))
     audit.record(
         action="results.recount_recorded",
         target=contest,

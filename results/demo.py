@@ -6,6 +6,8 @@ one entry waiting for its second operator. Candidates are invented."""
 from __future__ import annotations
 
 import datetime
+import io
+import math
 import random
 import uuid
 
@@ -14,11 +16,13 @@ from django.utils import timezone
 
 from core.context import acting
 from core.demo import Printer, register
-from core.models import Constituency
+from core.demo_country import DEMO_PASSWORD
+from core.models import Constituency, Role
+from core.services import role_grant
 
-from . import services
+from . import photos, services
 from .importers import contest_create
-from .models import Candidate, Contest, ContestStation, Election
+from .models import Candidate, Contest, ContestStation, Election, Form45Photo
 
 ELECTION_CODE = "ge-2026-demo"
 
@@ -125,3 +129,107 @@ def seed_results(out: Printer) -> None:
             f"Results: election {election.code}; RO dashboard at /results/contests/{contest.pk}/ "
             "(sign in as ro; operators deo1 and deo2 key Form-45s at /results/)"
         )
+
+
+# --- Form-45 pictures -----------------------------------------------------------------------------------
+
+# Station number -> metres east of the station where the demo picture is "taken" (the third is far: flagged).
+PHOTO_OFFSETS_M = {1: 40, 2: 120, 3: 6500}
+
+
+def _form45_picture(
+    station: ContestStation, *, taken: datetime.datetime, latitude: float, longitude: float, seed: int
+) -> bytes:
+    """A phone-camera-like JPEG of a signed Form-45: Pillow draws the form; EXIF carries GPS and the time."""
+    from PIL import ExifTags, Image, ImageDraw
+
+    rng = random.Random(seed)
+    image = Image.new("RGB", (900, 1200), (248, 247, 240))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 40, 860, 1160), outline=(20, 20, 20), width=3)
+    draw.text((70, 70), "FORM-45  RESULT OF THE COUNT", fill=(0, 0, 0))
+    draw.text((70, 100), f"{station.contest.constituency.code}  PS-{station.number}", fill=(0, 0, 0))
+    for row in range(10):
+        y = 170 + row * 80
+        draw.line((60, y, 840, y), fill=(40, 40, 40), width=2)
+        draw.text((80, y + 25), f"{row + 1}.", fill=(0, 0, 0))
+        draw.text((640, y + 25), str(rng.randint(0, 900)), fill=(20, 30, 140))
+    for _ in range(6):  # signatures and thumb impressions
+        x, y = rng.randint(80, 700), rng.randint(1000, 1120)
+        draw.line((x, y, x + rng.randint(40, 120), y + rng.randint(-20, 20)), fill=(20, 30, 140), width=3)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "DemoPhone"
+    exif[ExifTags.Base.Model] = "DP-1"
+    local = taken.astimezone(datetime.timezone(datetime.timedelta(hours=5)))
+    exif.get_ifd(ExifTags.IFD.Exif).update(
+        {
+            ExifTags.Base.DateTimeOriginal: local.strftime("%Y:%m:%d %H:%M:%S"),
+            ExifTags.Base.OffsetTimeOriginal: "+05:00",
+        }
+    )
+
+    def dms(value: float) -> tuple[float, float, float]:
+        value = abs(value)
+        degrees, minutes = int(value), int(value * 60) % 60
+        return (float(degrees), float(minutes), round((value * 3600) % 60, 2))
+
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
+        {
+            ExifTags.GPS.GPSLatitudeRef: "N" if latitude >= 0 else "S",
+            ExifTags.GPS.GPSLatitude: dms(latitude),
+            ExifTags.GPS.GPSLongitudeRef: "E" if longitude >= 0 else "W",
+            ExifTags.GPS.GPSLongitude: dms(longitude),
+        }
+    )
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, exif=exif)
+    return out.getvalue()
+
+
+@register(order=31, name="results.photos")
+def seed_photos(out: Printer) -> None:
+    constituency = Constituency.objects.filter(code="NA-46").first()
+    if constituency is None:
+        return
+    user_model = get_user_model()
+    po, created = user_model.objects.get_or_create(
+        username="po",
+        defaults={"first_name": "Qamar", "last_name": "Demo", "is_demo_account": True, "is_staff": True},
+    )
+    if created:
+        po.set_password(DEMO_PASSWORD)
+        po.save(update_fields=["password"])
+        role_grant(actor=None, user=po, role=Role.PRESIDING_OFFICER, constituency=constituency)
+    contest = Contest.objects.filter(election__code=ELECTION_CODE, constituency=constituency).first()
+    if contest is None:
+        return
+    if not Form45Photo.objects.filter(contest_station__contest=contest).exists():
+        now = timezone.now()
+        stations = {s.number: s for s in contest.stations.select_related("polling_station", "contest__constituency")}
+        with acting(label="command:seed_demo"):
+            for number, east_m in PHOTO_OFFSETS_M.items():
+                station = stations.get(number)
+                if station is None:
+                    continue
+                ps = station.polling_station
+                lat = float(ps.latitude) if ps.latitude is not None else 33.6844
+                lon = float(ps.longitude) if ps.longitude is not None else 73.0479
+                lon += east_m / (111_320 * math.cos(math.radians(lat)))
+                picture = _form45_picture(
+                    station,
+                    taken=now - datetime.timedelta(minutes=10 + 7 * number),
+                    latitude=lat,
+                    longitude=lon,
+                    seed=number,
+                )
+                photos.photo_upload(
+                    actor=po,
+                    contest_station_id=station.pk,
+                    idempotency_key=uuid.uuid4().hex,
+                    content=picture,
+                    device=photos.Device(user_agent="seed_demo", device_id="demo-phone-1"),
+                )
+    out(
+        "  po            Presiding Officer — NA-46: sends Form-45 pictures at /results/photos/upload/; "
+        f"the RO reviews them at /results/contests/{contest.pk}/photos/"
+    )

@@ -73,6 +73,9 @@ class Contest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recounts = models.PositiveSmallIntegerField(_("recounts"), default=0)
+    # Head of this contest's chain of published tallies (PublishedTally), moved under the contest's row lock.
+    published_version = models.PositiveIntegerField(_("published version"), default=0)
+    published_hash = models.CharField(_("published hash"), max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["election", "constituency__code"]
@@ -250,8 +253,9 @@ class Form45(Form45Base):
 class Form45Vote(models.Model):
     """One candidate's valid votes on an accepted Form-45; the rows every tally sums."""
 
-    form = models.ForeignKey(Form45, on_delete=models.CASCADE, related_name="votes")
-    candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="+")
+    # Indexed by the unique (form, candidate) and the covering (candidate) INCLUDE (votes) below, not apart.
+    form = models.ForeignKey(Form45, on_delete=models.CASCADE, related_name="votes", db_index=False)
+    candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="+", db_index=False)
     votes = models.PositiveIntegerField(_("votes"))
 
     class Meta:
@@ -262,7 +266,8 @@ class Form45Vote(models.Model):
                 violation_error_message=_("A candidate appears once on a Form-45."),
             )
         ]
-        indexes = [models.Index(fields=["candidate"], name="form45_vote_candidate_idx")]
+        # Every tally sums votes by candidate: answered from this index alone.
+        indexes = [models.Index(fields=["candidate"], include=["votes"], name="form45_vote_cand_votes_idx")]
         verbose_name = _("Form-45 vote")
         verbose_name_plural = _("Form-45 votes")
 
@@ -425,3 +430,123 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.constituency.code})"
+
+
+class PublishedTally(models.Model):
+    """One published version of a contest's tally: what the public pages showed from then on.
+
+    Each contest's versions form a hash chain (``results.publication``): ``hash``
+    covers the previous version's hash, the contest, the version number, the
+    time and the SHA-256 of the canonical figures. Rows are never changed."""
+
+    contest = models.ForeignKey(Contest, on_delete=models.PROTECT, related_name="published_tallies")
+    version = models.PositiveIntegerField(_("version"))
+    figures = models.JSONField(_("figures"))
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+    published_at = models.DateTimeField(_("published at"))
+    reason = models.CharField(_("reason"), max_length=40)
+
+    class Meta:
+        ordering = ["contest", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contest", "version"],
+                name="published_tally_unique",
+                violation_error_message=_("This version of the contest's tally is already published."),
+            )
+        ]
+        verbose_name = _("published tally")
+        verbose_name_plural = _("published tallies")
+
+    def __str__(self) -> str:
+        return f"{self.contest} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Published tallies are immutable: publish a new version instead.")
+        super().save(*args, **kwargs)
+
+
+# --- Form-45 pictures (issue 4) ---------------------------------------------------------------------------
+
+
+class Form45Photo(models.Model):
+    """A picture of a signed Form-45 sent by a Presiding Officer, kept byte for byte (``results.photos``).
+
+    The original bytes are stored under ``results/photos/`` named by their
+    SHA-256. A station may have several pictures: a re-upload is a new row,
+    never an overwrite. ``findings`` are the forensic flags (``results.forensics``)
+    for the Returning Officer, who accepts or queries the picture; nothing is
+    decided automatically."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received: waiting for the RO")
+        ACCEPTED = "accepted", _("Accepted by the RO")
+        QUERIED = "queried", _("Queried by the RO")
+
+    contest_station = models.ForeignKey(ContestStation, on_delete=models.PROTECT, related_name="photos")
+    file = models.FileField(_("picture"), upload_to="results/photos/", max_length=200)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    content_type = models.CharField(_("content type"), max_length=20)
+    width = models.PositiveIntegerField(_("width (pixels)"))
+    height = models.PositiveIntegerField(_("height (pixels)"))
+    received_at = models.DateTimeField(_("received at"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Chosen by the client once per picture, so a resend after a dropped connection is recognised.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64)
+    device_id = models.CharField(_("device id (from the client)"), max_length=100, blank=True)
+    user_agent = models.CharField(_("User-Agent"), max_length=300, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # What the EXIF said: make, model, datetime_original, offset_time_original, gps_latitude, gps_longitude.
+    exif = models.JSONField(_("EXIF"), default=dict, blank=True)
+    taken_at = models.DateTimeField(_("taken at (EXIF)"), null=True, blank=True)
+    latitude = models.DecimalField(_("latitude (EXIF)"), max_digits=10, decimal_places=7, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude (EXIF)"), max_digits=10, decimal_places=7, null=True, blank=True)
+    distance_m = models.PositiveIntegerField(_("distance to the station (m)"), null=True, blank=True)
+    phash = models.CharField(_("perceptual hash"), max_length=16)
+    # The forensic findings: [{"rule", "severity", "message", "data"}], later matches appended.
+    findings = models.JSONField(_("findings"), default=list, blank=True)
+    is_flagged = models.BooleanField(_("flagged"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    decision_note = models.CharField(_("decision note"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["contest_station", "-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uploaded_by", "idempotency_key"],
+                name="form45_photo_unique_idempotency_key",
+                violation_error_message=_("This picture was already received."),
+            ),
+            models.UniqueConstraint(
+                fields=["contest_station", "sha256"],
+                name="form45_photo_unique_bytes_per_station",
+                violation_error_message=_("This very picture was already received for this polling station."),
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="form45_photo_lat_lon_together",
+                violation_error_message=_("Give both latitude and longitude, or neither."),
+            ),
+        ]
+        indexes = [
+            # The same bytes sent for another station (photo.same_picture).
+            models.Index(fields=["sha256"], name="form45_photo_sha256_idx"),
+        ]
+        verbose_name = _("Form-45 picture")
+        verbose_name_plural = _("Form-45 pictures")
+
+    def __str__(self) -> str:
+        return f"Form-45 picture {self.contest_station} {self.sha256[:12]}"
+
+    @property
+    def extension(self) -> str:
+        return "png" if self.content_type == "image/png" else "jpg"

@@ -764,7 +764,7 @@ class _Plan:
             services.raise_station_flags(station, warnings)
             services.recheck_form46(station, figures)
         if self.forms_to_create:
-            services.refresh_contest_flags(self.contest)
+            services.contest_changed(self.contest, reason="bundle_import")
         for version in self.versions_to_create:
             FormVersion.objects.create(
                 contest=self.contest,

@@ -118,7 +118,7 @@ def contest_tally(
     if candidates is None:
         candidates = list(Candidate.objects.filter(contest=contest).order_by("ballot_order"))
     sums = dict(
-        Form45Vote.objects.filter(form__contest_station__contest=contest)
+        Form45Vote.objects.filter(candidate__contest=contest)  # a form's votes are for its contest's candidates
         .values_list("candidate__ballot_order")
         .annotate(total=Sum("votes"))
     )

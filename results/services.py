@@ -34,9 +34,10 @@ from core.exceptions import ConflictError, DomainError, PermissionDeniedError
 from core.models import Role, User
 from core.selectors import constituency_scope
 
-from . import tally
+from . import publication, tally
 from .messages import finding_text
 from .models import Candidate, Contest, ContestStation, Flag, Form45, Form45Entry, Form45Vote, Form46
+from .selectors import ContestTally, contest_tally
 
 ENTRY_ROLES = (Role.DATA_ENTRY_OPERATOR, Role.RETURNING_OFFICER)
 SUPERVISOR_ROLES = (Role.RETURNING_OFFICER,)
@@ -194,37 +195,39 @@ def raise_station_flags(station: ContestStation, warnings: list[tally.Finding], 
     )
 
 
-def lock_contest_for_acceptance(contest: Contest) -> None:
-    """Take the contest's row lock before a form of it is accepted or changed.
+def lock_contest_for_acceptance(contest_id: int) -> Contest:
+    """Take the contest's row lock before a form of it is accepted or changed; return the contest as locked.
 
     Acceptances of different stations of one contest then commit one at a time
-    from here on, so each recomputes the contest's flags with the others'
-    forms in view, and a Form-49 signed since the station was locked is seen."""
-    status = Contest.objects.select_for_update(of=("self",)).values_list("status", flat=True).get(pk=contest.pk)
-    if status == Contest.Status.FINAL:
+    from here on, so each recomputes the contest's flags and publishes its
+    tally with the others' forms in view, and a Form-49 signed since the
+    station was locked is seen."""
+    contest = (
+        Contest.objects.select_for_update(of=("self",)).select_related("election", "constituency").get(pk=contest_id)
+    )
+    if contest.is_locked:
         raise ConflictError(
             "contest_locked", _("This contest is final (Form-49 signed); figures change only by recount.")
         )
+    return contest
 
 
-def refresh_contest_flags(contest: Contest, candidates: list[Candidate] | None = None) -> None:
+def contest_changed(contest: Contest, *, reason: str, candidates: list[Candidate] | None = None) -> None:
+    """The contest's figures changed (call with its row locked): refresh its flags and publish its tally."""
+    tally = contest_tally(contest=contest, with_awaited=False, candidates=candidates)
+    _refresh_contest_flags(contest, tally)
+    publication.publish(contest=contest, reason=reason, tally=tally)
+
+
+def _refresh_contest_flags(contest: Contest, tally: ContestTally) -> None:
     """Store the contest's standing findings (recount margin, tie, women's turnout) as its flags.
 
-    Call with the contest locked (``lock_contest_for_acceptance``). The flags
-    are rewritten only when the findings changed. Deadline findings depend on
-    the clock and are computed when shown, not stored."""
-    from .selectors import contest_tally
-
-    findings = [
-        f
-        for f in contest_tally(contest=contest, with_awaited=False, candidates=candidates).findings(
-            with_deadlines=False
-        )
-        if f.severity == "warning"
-    ]
+    The flags are rewritten only when the findings changed. Deadline findings
+    depend on the clock and are computed when shown, not stored."""
     wanted = [
         Flag(contest=contest, rule=f.rule, severity=f.severity, message=f.message[:500], data=dict(f.data))
-        for f in findings
+        for f in tally.findings(with_deadlines=False)
+        if f.severity == "warning"
     ]
     stored = Flag.objects.filter(contest=contest, contest_station__isnull=True)
     if {(f.rule, f.message, str(f.data)) for f in stored} == {(f.rule, f.message, str(f.data)) for f in wanted}:
@@ -306,7 +309,7 @@ def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figur
         )
         return EntryResult(entry=entry, status=entry.status, differences=differences)
 
-    lock_contest_for_acceptance(contest)
+    contest = lock_contest_for_acceptance(contest.pk)
     form = accept(
         station=station,
         figures=mine,
@@ -320,7 +323,7 @@ def _submit(*, actor: User, contest_station_id: int, idempotency_key: str, figur
     entry.status = Form45Entry.Status.MATCHED
     raise_station_flags(station, warnings)
     recheck_form46(station, mine)
-    refresh_contest_flags(contest, candidate_list)
+    contest_changed(contest, reason="form45_accepted", candidates=candidate_list)
     audit.record(
         action="results.form45_accepted",
         target=form,
@@ -377,7 +380,7 @@ def form45_decide(
         statuses = {}
     else:
         raise DomainError("bad_choice", _("Choose the first entry, the second entry or corrected figures."), "choice")
-    lock_contest_for_acceptance(contest)
+    contest = lock_contest_for_acceptance(contest.pk)
     form = accept(
         station=station,
         figures=accepted,
@@ -393,7 +396,7 @@ def form45_decide(
         Form45Entry.objects.filter(pk=e.pk).update(status=statuses.get(e.pk, Form45Entry.Status.SET_ASIDE))
     raise_station_flags(station, warnings)
     recheck_form46(station, accepted)
-    refresh_contest_flags(contest, candidate_list)
+    contest_changed(contest, reason="form45_decided", candidates=candidate_list)
     audit.record(
         action="results.form45_decided",
         target=form,

@@ -31,13 +31,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.decorators import method_decorator
-from django.utils.http import parse_etags, quote_etag
+from django.utils.http import quote_etag
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from core.exceptions import DomainError, PermissionDeniedError
+from core.http import if_none_match
 from core.permissions import StaffRequiredMixin, is_verified_staff, login_step_url
 from core.selectors import constituency_scope
 
@@ -96,7 +97,7 @@ class IndexView(View):
             return render(request, "results/index.html", self._staff_context(request.user))
         if request.user.is_authenticated:  # password given, second factor not yet
             return redirect(login_step_url(request, request.get_full_path()))
-        return render(request, "results/public.html")
+        return redirect("results:live_start")
 
     @staticmethod
     def _staff_context(user) -> dict[str, Any]:
@@ -622,8 +623,7 @@ class DashboardJsonView(ContestMixin, View):
         now = timezone.now()
         etag = quote_etag(dashboard_fingerprint(self.contest, now=now))
         headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-        sent = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
-        if etag in sent or "*" in sent:
+        if if_none_match(request, etag):
             response = HttpResponseNotModified()
         else:
             response = JsonResponse(_fill_clock_text(dashboard_data(self.contest, now=now)))

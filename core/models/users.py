@@ -34,6 +34,7 @@ class Role(models.TextChoices):
     DESK_OFFICER = "desk_officer", _("Desk officer")
     RETURNING_OFFICER = "returning_officer", _("Returning Officer")
     DATA_ENTRY_OPERATOR = "data_entry_operator", _("Data-entry operator")
+    PRESIDING_OFFICER = "presiding_officer", _("Presiding Officer")
     HR = "hr", _("HR officer")
     OMR_OPERATOR = "omr_operator", _("OMR operator")
     SCRUTINY_CELL = "scrutiny_cell", _("Scrutiny cell")
@@ -48,6 +49,7 @@ ROLE_SCOPE = {
     Role.DESK_OFFICER: "office",
     Role.RETURNING_OFFICER: "constituency",
     Role.DATA_ENTRY_OPERATOR: "constituency",
+    Role.PRESIDING_OFFICER: "constituency",  # sends Form-45 pictures for the stations of its constituency
     Role.HR: "office",
     Role.OMR_OPERATOR: None,
     Role.SCRUTINY_CELL: None,

@@ -88,10 +88,14 @@ def messages_of(response) -> list[str]:
 # --- index ----------------------------------------------------------------------------
 
 
-def test_anonymous_visitors_get_a_public_page_with_the_staff_sign_in(client):
-    response = client.get(reverse("results:index"))
+def test_anonymous_visitors_are_sent_to_the_public_results(client, na44):
+    response = client.get(reverse("results:index"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("results:live_election", args=[na44.contest.election.code])
     assert response.status_code == 200
-    body = response.content.decode()
+
+
+def test_before_any_election_anonymous_visitors_get_a_page_with_the_staff_sign_in(client):
+    body = client.get(reverse("results:index"), follow=True).content.decode()
     assert "Result Management System" in body
     assert reverse("core:staff_login") in body
 

@@ -1,0 +1,21 @@
+"""Database helpers shared by the apps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+
+
+@contextmanager
+def read_snapshot() -> Iterator[None]:
+    """Every query inside sees the same moment of the database: one read-only REPEATABLE READ transaction on
+    PostgreSQL (a page or a file built while forms are being accepted is never half of a change). Inside an
+    outer transaction it joins that one, which already is a single moment for its own reads."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
