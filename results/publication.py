@@ -52,6 +52,7 @@ def contest_figures(tally: ContestTally) -> dict[str, Any]:
                 "party": c.party,
                 "party_ur": c.party_ur,
                 "symbol": c.symbol,
+                "symbol_ur": c.symbol_ur,
                 "votes": tally.votes.get(c.ballot_order, 0),
                 "postal": postal_votes.get(c.ballot_order, 0),
                 "total": tally.votes.get(c.ballot_order, 0) + postal_votes.get(c.ballot_order, 0),

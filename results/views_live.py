@@ -148,6 +148,7 @@ def _contest_context(doc: dict[str, Any]) -> dict[str, Any]:
             "rank": n,
             "shown_name": _name(c),
             "shown_party": _party(c),
+            "shown_symbol": (c.get("symbol_ur") if translation.get_language() == "ur" else "") or c["symbol"],
             "share": _pct(c["total"], valid),
             "bar": round(100 * c["total"] / top) if top else 0,
         }
