@@ -67,13 +67,13 @@ def touch(*, contest_id: int) -> None:
     cache.set_many({f"{_GEN}{scope}": now for scope in scopes}, timeout=None)
 
 
-def _etag(data: dict[str, Any]) -> str:
-    payload = json.dumps(data, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
-    return hashlib.sha256(payload).hexdigest()[:32]
+def as_json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
 
 
 def cached(scope: str, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """The scope's document: ``{"gen", "etag", "data"}`` from the cache, rebuilt when out of date (see module)."""
+    """The scope's document: ``{"gen", "etag", "data", "json"}`` from the cache, rebuilt when out of date (see
+    module). ``json`` is ``data`` serialised once, as the JSON endpoint sends it."""
     gen_key, doc_key = f"{_GEN}{scope}", f"{_DOC}{scope}"
     got = cache.get_many([gen_key, doc_key])
     gen, doc = got.get(gen_key, 0), got.get(doc_key)
@@ -84,7 +84,8 @@ def cached(scope: str, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return doc
     with read_snapshot():
         data = build()
-    doc = {"gen": gen, "etag": _etag(data), "data": data}
+    body = as_json(data)
+    doc = {"gen": gen, "etag": hashlib.sha256(body).hexdigest()[:32], "data": data, "json": body}
     cache.set(doc_key, doc, timeout=None)
     return doc
 

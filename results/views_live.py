@@ -229,18 +229,27 @@ class _LivePage(View):
     def urls(self, **kwargs) -> dict[str, str]:
         raise NotImplementedError
 
-    def _regions(self, doc: dict[str, Any], kwargs: dict[str, Any]) -> dict[str, str]:
+    def _regions(self, doc: dict[str, Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The page's regions in the active language, and ``regions.json``'s body: rendered and serialised once
+        per document version and language, then cached."""
         language = translation.get_language()
         key = f"{_HTML}{type(self).__name__}:{language}:{doc['etag']}:{_templates_version()}"
-        regions = cache.get(key)
-        if regions is None:
+        rendered = cache.get(key)
+        if rendered is None:
             ctx = {**self.context(doc["data"], **kwargs), **self.urls(**kwargs)}
             regions = {
                 name: render_to_string(self.region_template, {**ctx, "region": name}, request=None)
                 for name in self.regions
             }
-            cache.set(key, regions, timeout=HTML_TIMEOUT)
-        return regions
+            updated_at = self.head_context(doc["data"])["updated_at"]
+            body = {
+                "regions": regions,
+                "updated_at": updated_at.isoformat() if updated_at else None,
+                "updated_text": _updated_text(updated_at),
+            }
+            rendered = {"regions": regions, "body": live.as_json(body)}
+            cache.set(key, rendered, timeout=HTML_TIMEOUT)
+        return rendered
 
     def document(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         scope, build = self.scope_and_build(**kwargs)
@@ -248,12 +257,11 @@ class _LivePage(View):
 
     def get(self, request, **kwargs):
         doc = self.document(kwargs)
-        regions = self._regions(doc, kwargs)
         return render(
             request,
             self.template_name,
             {
-                "regions": regions,
+                "regions": self._regions(doc, kwargs)["regions"],
                 "data": doc["data"],
                 "etag": self._etag(doc),
                 "poll_ms": settings.RESULTS_LIVE_POLL_MS,
@@ -292,13 +300,8 @@ class _Regions:
         etag = page._etag(doc)
         if if_none_match(request, etag):
             return _with_cache_headers(HttpResponseNotModified(), etag)
-        updated_at = page.head_context(doc["data"])["updated_at"]
-        body = {
-            "regions": page._regions(doc, kwargs),
-            "updated_at": updated_at.isoformat() if updated_at else None,
-            "updated_text": _updated_text(updated_at),
-        }
-        return _with_cache_headers(JsonResponse(body), etag)
+        body = page._regions(doc, kwargs)["body"]
+        return _with_cache_headers(HttpResponse(body, content_type="application/json"), etag)
 
 
 class _Data:
@@ -312,7 +315,7 @@ class _Data:
         etag = quote_etag(doc["etag"])
         if if_none_match(request, etag):
             return _with_cache_headers(HttpResponseNotModified(), etag)
-        return _with_cache_headers(JsonResponse(doc["data"], json_dumps_params={"ensure_ascii": False}), etag)
+        return _with_cache_headers(HttpResponse(doc["json"], content_type="application/json"), etag)
 
 
 def _updated_text(when) -> str:
