@@ -442,7 +442,7 @@ def parse_server(spec: str) -> ServerSpec:
 
 
 class Server:
-    def __init__(self, spec: ServerSpec, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(self, spec: ServerSpec, env: dict[str, str], log_dir: Path, name: str = "ge_night") -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -453,7 +453,7 @@ class Server:
         else:
             cmd += ["--worker-class", "sync"]
         cmd += ["--log-level", "warning", "--timeout", "120", "--graceful-timeout", "10"]
-        self.log_path = log_dir / f"ge_night-gunicorn-{spec.label}.log"
+        self.log_path = log_dir / f"{name}-gunicorn-{spec.label}.log"
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             cmd, cwd=ROOT, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
