@@ -23,10 +23,11 @@ from datetime import UTC
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from . import context
+from .db import advisory_xact_lock
 
 GENESIS_HASH = "0" * 64
 # An arbitrary fixed key for pg_advisory_xact_lock: "ECP audit" in ASCII.
@@ -125,9 +126,7 @@ def record(*, action: str, target: Any = None, data: dict | None = None, actor: 
 
 
 def _lock_tail() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+    advisory_xact_lock(_ADVISORY_LOCK_KEY)
 
 
 @dataclass(frozen=True)

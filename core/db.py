@@ -19,3 +19,11 @@ def read_snapshot() -> Iterator[None]:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
+
+
+def advisory_xact_lock(key: int) -> None:
+    """Wait for, then hold to the end of the transaction, PostgreSQL's advisory lock ``key`` (a 63-bit number).
+    SQLite needs none: it has a single writer."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

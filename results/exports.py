@@ -55,6 +55,7 @@ from django.utils.text import slugify
 from core.db import read_snapshot
 
 from .models import Candidate, Contest, ContestStation, Election, Form45, PostalBallots, PostalVote, PublishedTally
+from .selectors import code_order
 
 CSV_COLUMNS = ("province", "district", "constituency", "station", "candidate", "party", "votes")
 # The rows of a station that are not a candidate's votes, in the order they follow its candidates.
@@ -106,12 +107,6 @@ def contest_published_at(contest: Contest) -> datetime | None:
     )
 
 
-def _code_key(code: str) -> tuple[str, int, str]:
-    """Constituencies in their natural order: NA-2 before NA-10."""
-    prefix, _sep, number = code.rpartition("-")
-    return (prefix, int(number), "") if number.isdigit() else (code, 0, code)
-
-
 @dataclass
 class ExportContest:
     contest: Contest
@@ -142,7 +137,7 @@ def scope_load(*, election: Election, contest: Contest | None = None) -> Scope:
     )
     if contest is not None:
         contests = contests.filter(pk=contest.pk)
-    found = sorted(contests, key=lambda c: (c.constituency.house, _code_key(c.constituency.code)))
+    found = sorted(contests, key=lambda c: (c.constituency.house, code_order(c.constituency.code)))
     ids = [c.pk for c in found]
     people: dict[int, list[Candidate]] = {pk: [] for pk in ids}
     for candidate in Candidate.objects.filter(contest_id__in=ids).order_by("contest_id", "ballot_order"):

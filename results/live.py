@@ -33,7 +33,7 @@ from core.models import Province
 
 from . import publication
 from .models import Contest, ContestStation, Election, Form45, Form45Vote, FormVersion, PublishedTally
-from .selectors import contest_tally
+from .selectors import code_order, contest_tally
 
 _GEN = "live:gen:"
 _DOC = "live:doc:"
@@ -315,7 +315,7 @@ def province_doc(election_id: int, province_id: int) -> dict[str, Any]:
                     "published_at": None,
                 }
             )
-    rows.sort(key=lambda r: (r["house"], _code_key(r["code"])))
+    rows.sort(key=lambda r: (r["house"], code_order(r["code"])))
     return {
         "election": _election(election),
         "province": _place(province),
@@ -328,8 +328,3 @@ def province_doc(election_id: int, province_id: int) -> dict[str, Any]:
 def _latest(heads: list[PublishedTally]) -> str | None:
     latest = max((h.published_at for h in heads), default=None)
     return latest.isoformat() if latest else None
-
-
-def _code_key(code: str) -> tuple[str, int]:
-    prefix, _sep, number = code.rpartition("-")
-    return (prefix, int(number)) if number.isdigit() else (code, 0)

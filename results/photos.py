@@ -53,6 +53,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import audit
+from core.db import advisory_xact_lock
 from core.exceptions import ConflictError, DomainError
 from core.models import Role, User
 from core.selectors import scope_to_constituencies
@@ -210,9 +211,7 @@ def _read(content: bytes | IO[bytes]) -> bytes:
 
 
 def _lock_pictures() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+    advisory_xact_lock(_ADVISORY_LOCK_KEY)
 
 
 class _Bits64(Func):

@@ -19,6 +19,12 @@ from .models import Candidate, Contest, ContestStation, Flag, Form45, Form45Entr
 RESULTS_ROLES = (Role.RETURNING_OFFICER, Role.DATA_ENTRY_OPERATOR)
 
 
+def code_order(code: str) -> tuple[str, int, str]:
+    """Sort key putting constituency codes in their natural order: NA-2 before NA-10."""
+    prefix, _sep, number = code.rpartition("-")
+    return (prefix, int(number), "") if number.isdigit() else (code, 0, code)
+
+
 def contest_list_for(*, user, election_code: str = "") -> QuerySet[Contest]:
     qs = Contest.objects.select_related("election", "constituency", "constituency__province")
     if election_code:
