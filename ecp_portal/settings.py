@@ -184,6 +184,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Karachi"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Synced into the database by the scheduler at start; editable in the admin afterwards.
+CELERY_BEAT_SCHEDULE = {"sms-sweep": {"task": "sms.sweep", "schedule": 30.0}}
 
 # --- auth, two factors, lockout ---------------------------------------------
 AUTH_USER_MODEL = "core.User"
@@ -321,9 +323,33 @@ RESULTS_EXPORT_WAIT_SECONDS = env.float("RESULTS_EXPORT_WAIT_SECONDS", default=2
 RESULTS_EXPORT_LOCK_SECONDS = env.int("RESULTS_EXPORT_LOCK_SECONDS", default=900)
 
 # --- outside services -------------------------------------------------------
+# SMS (sms/, docs/sms.md). Provider: console (writes to the log), memory (tests), twilio, smpp.
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="console")
+# Messages per second through the provider, shared by every worker (a Redis token bucket); 0 = no limit.
+SMS_RATE_PER_SECOND = env.int("SMS_RATE_PER_SECOND", default=100)
+SMS_PRICE_PER_SEGMENT = env.str("SMS_PRICE_PER_SEGMENT", default="0.50")  # rupees, for campaign estimates
+SMS_CHUNK_SIZE = env.int("SMS_CHUNK_SIZE", default=200)  # messages a dispatcher claims at once
+SMS_DISPATCHERS = env.int("SMS_DISPATCHERS", default=2)  # dispatch tasks working on one campaign at once
+SMS_SEND_THREADS = env.int("SMS_SEND_THREADS", default=4)  # hand-overs in flight per dispatch task
+# A claimed message is the claimer's this long; after that the sweep asks the provider what became of it.
+SMS_LEASE_SECONDS = env.int("SMS_LEASE_SECONDS", default=120)
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+SMS_EXPIRY_HOURS = env.int("SMS_EXPIRY_HOURS", default=24)  # default "too old to send" after the send time
+SMS_CONTACTS_MAX_ROWS = env.int("SMS_CONTACTS_MAX_ROWS", default=100_000)
+# Inbound: at most this many messages per sender per window (seconds); larger request bodies are refused.
+SMS_INBOUND_PER_SENDER = env.int("SMS_INBOUND_PER_SENDER", default=10)
+SMS_INBOUND_WINDOW_SECONDS = env.int("SMS_INBOUND_WINDOW_SECONDS", default=600)
+SMS_INBOUND_MAX_BYTES = env.int("SMS_INBOUND_MAX_BYTES", default=8192)
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="")  # empty: api.twilio.com; a local double otherwise
+SMPP_HOST = env.str("SMPP_HOST", default="127.0.0.1")
+SMPP_PORT = env.int("SMPP_PORT", default=2775)
+SMPP_SYSTEM_ID = env.str("SMPP_SYSTEM_ID", default="")
+SMPP_PASSWORD = env.str("SMPP_PASSWORD", default="")
+SMPP_SOURCE_ADDR = env.str("SMPP_SOURCE_ADDR", default="ECP")
 
 # --- logging ----------------------------------------------------------------
 LOGGING = {

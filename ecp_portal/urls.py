@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin_site.urls),
     path("api/v1/", include("ecp_portal.api_urls")),
+    path("sms/", include("sms.urls_webhooks")),  # provider webhooks: /sms/status/, /sms/inbound/
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

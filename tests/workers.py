@@ -55,7 +55,9 @@ def _purge_broker(prefix: str) -> None:
 
 
 @contextlib.contextmanager
-def celery_worker(*, queues: str = "default", concurrency: int = 1, pool: str = "solo", ready_timeout: float = 60):
+def celery_worker(
+    *, queues: str = "default", concurrency: int = 1, pool: str = "solo", ready_timeout: float = 60, env=None
+):
     # Our own key prefix: a worker of another test run on this machine never takes our tasks.
     prefix = f"test-{uuid.uuid4().hex[:12]}:"
     env = {
@@ -64,6 +66,7 @@ def celery_worker(*, queues: str = "default", concurrency: int = 1, pool: str = 
         "CELERY_BROKER_URL": BROKER_URL,
         "CELERY_KEY_PREFIX": prefix,
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        **(env or {}),  # settings of the worker's own (e.g. the SMS provider)
     }
     command = [sys.executable, "-m", "celery", "-A", "ecp_portal", "worker", "-Q", queues, f"--pool={pool}"]
     command += [f"--concurrency={concurrency}", "-l", "INFO", "--without-gossip", "--without-mingle", "-n", "test@%h"]

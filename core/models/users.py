@@ -37,6 +37,7 @@ class Role(models.TextChoices):
     PRESIDING_OFFICER = "presiding_officer", _("Presiding Officer")
     HR = "hr", _("HR officer")
     OMR_OPERATOR = "omr_operator", _("OMR operator")
+    SMS_OFFICER = "sms_officer", _("SMS officer")
     SCRUTINY_CELL = "scrutiny_cell", _("Scrutiny cell")
     AGENCY = "agency", _("Outside agency")
     FACILITATION_OPERATOR = "facilitation_operator", _("Facilitation-centre operator")
@@ -52,6 +53,7 @@ ROLE_SCOPE = {
     Role.PRESIDING_OFFICER: "constituency",  # sends Form-45 pictures for the stations of its constituency
     Role.HR: "office",
     Role.OMR_OPERATOR: None,
+    Role.SMS_OFFICER: None,  # makes and approves (another's) SMS campaigns
     Role.SCRUTINY_CELL: None,
     Role.AGENCY: None,
     Role.FACILITATION_OPERATOR: "office",
