@@ -3,6 +3,8 @@ log), memory (tests), twilio, smpp. One instance per thread, reused (keep-alive 
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import threading
 
 from django.conf import settings
@@ -11,6 +13,7 @@ from .base import Provider
 from .local import ConsoleProvider, MemoryProvider
 
 _local = threading.local()
+_built: list[Provider] = []  # every thread's instances, closed when the process ends (SMPP unbinds)
 
 
 def build(name: str) -> Provider:
@@ -46,11 +49,20 @@ def current_name() -> str:
 
 
 def get() -> Provider:
-    """This thread's instance of the configured provider (rebuilt when the setting changes, as in tests)."""
+    """This thread's instance of the configured provider (rebuilt when its settings change, as in tests)."""
     name = current_name()
+    key = (name, settings.TWILIO_API_BASE, settings.TWILIO_ACCOUNT_SID, settings.SMPP_HOST, settings.SMPP_PORT)
     cached = getattr(_local, "providers", None)
     if cached is None:
         cached = _local.providers = {}
-    if name not in cached:
-        cached[name] = build(name)
-    return cached[name]
+    if key not in cached:
+        cached[key] = build(name)
+        _built.append(cached[key])
+    return cached[key]
+
+
+@atexit.register
+def close_all() -> None:
+    while _built:
+        with contextlib.suppress(Exception):  # a provider that cannot say goodbye still lets the process end
+            _built.pop().close()

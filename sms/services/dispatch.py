@@ -124,13 +124,27 @@ def _hand_over_one(batch: Batch, message: Claimed) -> Outcome:
         return Outcome(message, "released")
     throttle.acquire(batch.provider, 1)
     sms = OutgoingSms(message.id, message.to, message.body, status_callback(message.id))
+    provider = providers.get()
+    started = timezone.now() - timedelta(seconds=60)
     try:
-        result = providers.get().send(sms)
+        result = provider.send(sms)
     except TransientProviderError as exc:
+        if exc.code == "network":  # a timeout may hide an acceptance: ask before trying again
+            found = _ask(provider, sms, started)
+            if found is not None:
+                return Outcome(message, "sent", provider_id=found.provider_id)
         return Outcome(message, "transient", code=exc.code, text=exc.message)
     except PermanentProviderError as exc:
         return Outcome(message, "permanent", code=exc.code, text=exc.message)
     return Outcome(message, "sent", provider_id=result.provider_id)
+
+
+def _ask(provider, sms: OutgoingSms, since: datetime):
+    """The provider's record of ``sms`` after an unclear hand-over; None when absent or it cannot say."""
+    try:
+        return provider.find(sms, since=since)
+    except (LookupUnsupported, ProviderError):
+        return None
 
 
 def hand_over(batch: Batch) -> list[Outcome]:

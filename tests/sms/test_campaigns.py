@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.exceptions import ConflictError, DomainError, PermissionDeniedError
 from core.models import AuditEvent, Job, JobStatus
-from sms import services
+from sms import providers, services
 from sms.models import Campaign, CampaignStatus, Message, MessageEvent, MessageStatus, OptOut
 from tests.sms.conftest import fake_phone
 
@@ -192,3 +192,20 @@ def test_reject_needs_a_reason_and_another_officer(committed, memory, maker, che
     assert campaign.status == CampaignStatus.REJECTED and not OptOut.objects.exists()
     with pytest.raises(ConflictError):
         committed(services.campaign_approve, actor=checker, campaign=campaign)
+
+
+def test_a_campaign_through_the_smpp_provider_reaches_the_smsc_double(committed, settings, maker, checker, media_group):
+    from sms.doubles.smpp_server import SmscDouble
+
+    with SmscDouble(system_id="ecp", password="secret") as smsc:
+        settings.SMS_PROVIDER, settings.SMS_RATE_PER_SECOND = "smpp", 0
+        settings.SMPP_HOST, settings.SMPP_PORT = "127.0.0.1", smsc.port
+        settings.SMPP_SYSTEM_ID, settings.SMPP_PASSWORD = "ecp", "secret"
+        campaign = make(maker, media_group)
+        committed(services.campaign_approve, actor=checker, campaign=campaign)
+        campaign.refresh_from_db()
+        assert campaign.status == CampaignStatus.COMPLETED
+        received = {m["destination"]: m["text"] for m in smsc.messages()}
+        assert len(received) == 12
+        assert received[fake_phone(1).lstrip("+")] == Message.objects.get(to=fake_phone(1)).body
+        providers.close_all()  # unbind while the SMSC is still there
