@@ -149,6 +149,8 @@ DEMO_USERS = [
     ("deo2", Role.DATA_ENTRY_OPERATOR, "NA-46", "Erum", "Demo"),
     ("hr", Role.HR, "secretary", "Farhan", "Demo"),
     ("omr", Role.OMR_OPERATOR, None, "Ghazala", "Demo"),
+    ("sms", Role.SMS_OFFICER, None, "Nadia", "Demo"),
+    ("sms2", Role.SMS_OFFICER, None, "Omar", "Demo"),
     ("scrutiny", Role.SCRUTINY_CELL, None, "Hamid", "Demo"),
     ("agency", Role.AGENCY, None, "Iqra", "Demo"),
     ("facilitation", Role.FACILITATION_OPERATOR, "dec-lahore", "Junaid", "Demo"),

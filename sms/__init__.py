@@ -1,1 +1,1 @@
-"""SMS services — see ARCHITECTURE.md. Not built yet: its index page says so."""
+"""SMS: campaigns, single messages, delivery reports, opt-outs and inbound keywords (docs/sms.md)."""

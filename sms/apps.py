@@ -14,6 +14,6 @@ class SmsConfig(AppConfig):
         icon="message",
         url_name="sms:index",
         order=60,
-        available=False,
-        staff_roles=("desk_officer", "hr"),
+        available=True,
+        staff_roles=("sms_officer",),
     )

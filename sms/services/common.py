@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -45,7 +46,12 @@ def add_events(rows: Iterable[tuple[int, str, str, str]], *, at=None) -> None:
     )
 
 
+@functools.cache
+def _status_path() -> str:
+    return reverse("sms_hooks:status")
+
+
 def status_callback(message_id: int) -> str:
     """Where the provider reports delivery of our message ``message_id`` (only with a public address)."""
     base = settings.PUBLIC_BASE_URL.rstrip("/")
-    return f"{base}{reverse('sms_hooks:status')}?m={message_id}" if base else ""
+    return f"{base}{_status_path()}?m={message_id}" if base else ""
