@@ -309,6 +309,18 @@ def campaign_resume(*, actor, campaign: Campaign) -> Campaign:
     return campaign
 
 
+def _cancel_events(campaign_id: int, now: datetime) -> int:
+    """One statement for the events of every queued message (a 300,000-message campaign cancels in seconds)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO sms_messageevent (message_id, at, status, source, detail) "
+            "SELECT id, %s, 'cancelled', 'staff', 'campaign cancelled' FROM sms_message "
+            "WHERE campaign_id = %s AND status = 'queued'",
+            [now, campaign_id],
+        )
+        return cursor.rowcount
+
+
 def campaign_cancel(*, actor, campaign: Campaign) -> Campaign:
     """Stop for good: a pending or approved campaign sends nothing; a sending or paused one cancels its queued
     messages (those already with a worker finish their hand-over)."""
@@ -320,14 +332,17 @@ def campaign_cancel(*, actor, campaign: Campaign) -> Campaign:
         )
         now = timezone.now()
         queued = Message.objects.filter(campaign=campaign, status=MessageStatus.QUEUED)
-        ids = list(queued.values_list("pk", flat=True))
+        cancelled = _cancel_events(campaign.pk, now) if connection.vendor == "postgresql" else None
+        if cancelled is None:
+            ids = list(queued.values_list("pk", flat=True))
+            add_events([(pk, MessageStatus.CANCELLED, "staff", "campaign cancelled") for pk in ids], at=now)
+            cancelled = len(ids)
         queued.update(status=MessageStatus.CANCELLED, finished_at=now)
-        add_events([(pk, MessageStatus.CANCELLED, "staff", "campaign cancelled") for pk in ids], at=now)
         campaign.status, campaign.finished_at = CampaignStatus.CANCELLED, now
         campaign.save(update_fields=["status", "finished_at"])
         if campaign.job_id:
             Job.objects.filter(pk=campaign.job_id).update(
                 status=JobStatus.CANCELLED, finished_at=now, message=_("Cancelled by an SMS officer.")
             )
-        audit.record(actor=actor, action=CAMPAIGN_CANCELLED, target=campaign, data={"cancelled_messages": len(ids)})
+        audit.record(actor=actor, action=CAMPAIGN_CANCELLED, target=campaign, data={"cancelled_messages": cancelled})
     return campaign
