@@ -1,3 +1,6 @@
+"""The SMS staff screens (English at /sms/…, Urdu at /ur/sms/…). The provider webhooks are elsewhere:
+sms/urls_webhooks.py, outside the language prefix."""
+
 from django.urls import path
 
 from . import views
@@ -14,6 +17,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.CampaignView.as_view(), name="campaign"),
     path("campaigns/<int:pk>/counts.json", views.campaign_counts, name="campaign_counts"),
     path("campaigns/<int:pk>/messages.csv", views.campaign_export, name="campaign_export"),
+    # approve, reject, pause, resume, cancel (a GET of cancel is its confirmation page)
     path("campaigns/<int:pk>/<slug:action>/", views.CampaignActionView.as_view(), name="campaign_action"),
     path("messages/", views.MessageSearchView.as_view(), name="messages"),
     path("reports/", views.ReportsView.as_view(), name="reports"),

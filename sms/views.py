@@ -1,151 +1,283 @@
-"""SMS staff screens (SMS officers; administrators see everything too): dashboard, contacts and their CSV
-import, campaigns with maker-checker and a live progress bar, message search, reports, the live counter."""
+"""SMS staff screens, for SMS officers (administrators too): the dashboard, contacts and their CSV import,
+campaigns (preview, maker-checker, pause/resume/cancel, live progress, CSV export), the messages of one
+number with the single-message form, delivery reports, and the live segment counter's endpoint.
+
+Every view needs a verified staff session (``StaffRequiredMixin`` / ``staff_required``: anyone else goes to
+the sign-in step they are at) and the ``sms_officer`` role (403 otherwise). Writes go through
+``sms.services``; a ``DomainError`` is shown beside the field it names, never as a 500.
+"""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
-from datetime import timedelta
+import io
+import math
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import wraps
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from core.exceptions import DomainError
-from core.permissions import StaffRequiredMixin, staff_required
-from core.phone import InvalidPhone, normalize_mobile
+from core.exceptions import DomainError, PermissionDeniedError
+from core.permissions import StaffRequiredMixin, is_verified_staff, staff_required
 from core.selectors import has_role
 
 from . import encoding, selectors, services
-from .forms import CampaignForm, ContactImportForm, GroupForm, PhoneSearchForm, RejectForm, SendForm
-from .models import Campaign, CampaignStatus, Contact, ContactGroup, InboundMessage, Message, MessageStatus, OptOut
+from .forms import (
+    CampaignFilterForm,
+    CampaignForm,
+    ContactFilterForm,
+    ContactImportForm,
+    GroupForm,
+    PhoneSearchForm,
+    RejectForm,
+    ReportForm,
+    SendForm,
+    add_domain_error,
+    audience_fields,
+)
+from .models import Campaign, CampaignStatus, ContactGroup, MessageStatus, OptOut
+from .services.messages import MAX_SEGMENTS
 
-PAGE = 25
+ROLE = "sms_officer"
+PAGE_SIZE = 25
+COUNTER_MAX_CHARS = 10_000  # the counter's endpoint refuses longer text (ten UCS-2 SMS are 670 characters)
+IMPORT_ERRORS_SHOWN = 500
+
+# Campaign states in which each action may be offered (the services decide; this only hides buttons).
+MAY_PAUSE = {CampaignStatus.SENDING}
+MAY_RESUME = {CampaignStatus.PAUSED}
+MAY_CANCEL = {CampaignStatus.PENDING, CampaignStatus.APPROVED, CampaignStatus.SENDING, CampaignStatus.PAUSED}
+LIVE = {CampaignStatus.APPROVED, CampaignStatus.SENDING, CampaignStatus.PAUSED}  # the counts may still move
 
 
-def _officer(request: HttpRequest) -> None:
-    if not has_role(request.user, "sms_officer"):
-        raise PermissionDenied(_("Only SMS officers use these screens."))
+# --- access -------------------------------------------------------------------------------------------------
 
 
+def is_officer(user) -> bool:
+    return has_role(user, ROLE)
+
+
+def _refuse() -> PermissionDenied:
+    return PermissionDenied(_("These screens are for SMS officers."))
+
+
+@method_decorator(never_cache, name="dispatch")
 class OfficerView(StaffRequiredMixin, View):
+    """A verified staff session with the SMS officer role (or an administrator)."""
+
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            _officer(request)
+        if is_verified_staff(request.user) and not is_officer(request.user):
+            raise _refuse()
         return super().dispatch(request, *args, **kwargs)
 
 
+def officer_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """The same rule for function views (JSON endpoints, downloads)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not is_officer(request.user):
+            raise _refuse()
+        return view(request, *args, **kwargs)
+
+    return never_cache(staff_required(wrapped))
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
 def _page(request: HttpRequest, queryset):
-    return Paginator(queryset, PAGE).get_page(request.GET.get("page"))
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def labelled(counts: dict[str, int]) -> list[tuple[str, str, int]]:
-    """(status, its label in the current language, count) for the count panels."""
-    return [(status, str(MessageStatus(status).label), n) for status, n in counts.items()]
+def _campaign_or_404(pk: int) -> Campaign:
+    campaign = selectors.campaign_get(pk)
+    if campaign is None:
+        raise Http404
+    return campaign
 
 
-def _field_error(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
+def message_count_panels(counts: dict[str, int]) -> list[dict]:
+    return [{"status": s, "label": MessageStatus(s).label, "n": n} for s, n in counts.items()]
+
+
+def campaign_count_panels(counts: dict[str, int]) -> list[dict]:
+    return [{"status": s, "label": CampaignStatus(s).label, "n": n} for s, n in counts.items()]
+
+
+def counter_text(text: str) -> dict:
+    """What the live counter shows before any script runs (and without JavaScript)."""
+    return encoding.as_dict(encoding.analyse(text or ""))
+
+
+# --- dashboard ----------------------------------------------------------------------------------------------
 
 
 class IndexView(OfficerView):
     def get(self, request):
-        today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        waiting = selectors.campaigns_waiting_for(request.user)
         context = {
-            "waiting": selectors.campaigns_waiting_for(request.user)[:10],
-            "recent": Campaign.objects.select_related("created_by")[:8],
-            "today": labelled(selectors.status_counts(Message.objects.filter(created_at__gte=today))),
-            "contacts": Contact.objects.count(),
-            "opted_out": OptOut.objects.count(),
+            "campaign_counts": campaign_count_panels(selectors.campaign_status_counts()),
+            "today": message_count_panels(selectors.messages_today_counts()),
+            "waiting": list(waiting[:10]),
+            "waiting_total": waiting.count(),
+            "mine_waiting": Campaign.objects.filter(status=CampaignStatus.PENDING, created_by=request.user).count(),
+            "recent": list(selectors.campaign_list()[:8]),
+            "contacts_total": selectors.contact_list().count(),
+            "groups_total": ContactGroup.objects.count(),
+            "opted_out_total": OptOut.objects.count(),
         }
         return render(request, "sms/index.html", context)
 
 
+# --- contacts -----------------------------------------------------------------------------------------------
+
+
+def _group_create(data: dict) -> ContactGroup:
+    """A new contact group. (Not audited: sms.services offers no group service yet.)"""
+    with transaction.atomic():
+        return ContactGroup.objects.create(
+            name=data["name"], name_ur=data.get("name_ur", ""), description=data.get("description", "")
+        )
+
+
 class ContactListView(OfficerView):
     def get(self, request):
-        contacts = Contact.objects.prefetch_related("groups")
-        q = request.GET.get("q", "").strip()
-        if q:
-            contacts = contacts.filter(Q(name__icontains=q) | Q(phone__contains=q) | Q(organisation__icontains=q))
-        group = request.GET.get("group", "")
-        if group.isdigit():
-            contacts = contacts.filter(groups=int(group))
-        context = {"page": _page(request, contacts), "q": q, "group": group, "groups": ContactGroup.objects.all()}
-        context["group_form"] = GroupForm()
-        return render(request, "sms/contacts.html", context)
+        return self._render(request, GroupForm())
 
     def post(self, request):  # a new group
         form = GroupForm(request.POST)
         if form.is_valid():
-            name = form.cleaned_data["name"].strip()
-            _group, made = ContactGroup.objects.get_or_create(
-                name=name, defaults={"name_ur": form.cleaned_data["name_ur"]}
-            )
-            messages.success(request, _("Group “%s” added.") % name if made else _("Group “%s” exists already.") % name)
-        else:
-            messages.error(request, _("Give the group a name."))
-        return redirect("sms:contacts")
+            try:
+                group = _group_create(form.cleaned_data)
+            except IntegrityError:
+                form.add_error("name", _("A group with this name exists already."))
+            else:
+                messages.success(request, _("Group “%(name)s” added.") % {"name": group.name})
+                return redirect("sms:contacts")
+        return self._render(request, form)
+
+    def _render(self, request, group_form: GroupForm):
+        filters = ContactFilterForm(request.GET or None)
+        query, group = "", None
+        if filters.is_valid():
+            query, group = filters.cleaned_data["q"].strip(), filters.cleaned_data["group"]
+        contacts = selectors.contact_list(query=query, group_id=group.pk if group else None)
+        context = {
+            "filters": filters,
+            "filtered": bool(query or group),
+            "page": _page(request, contacts),
+            "groups": list(selectors.group_list()),
+            "group_form": group_form,
+        }
+        return render(request, "sms/contacts.html", context)
 
 
 class ContactImportView(OfficerView):
     def get(self, request):
-        return render(request, "sms/contact_import.html", {"form": ContactImportForm()})
+        return self._render(request, ContactImportForm())
 
     def post(self, request):
         form = ContactImportForm(request.POST, request.FILES)
         report = None
         if form.is_valid():
-            group = form.cleaned_data["group"]
-            new_group = form.cleaned_data["new_group"].strip()
+            data = form.cleaned_data
+            new_group = " ".join(data["new_group"].split())
             try:
-                if new_group:
-                    group, _made = ContactGroup.objects.get_or_create(name=new_group)
-                report = services.contacts_import(
-                    actor=request.user,
-                    text=form.cleaned_data["file"],
-                    group=group,
-                    file_name=request.FILES["file"].name,
-                )
+                # The new group and the import are one change: a refused file leaves no empty group behind.
+                with transaction.atomic():
+                    group = data["group"]
+                    if new_group:
+                        group, _made = ContactGroup.objects.get_or_create(name=new_group)
+                    report = services.contacts_import(
+                        actor=request.user, text=data["file"], group=group, file_name=request.FILES["file"].name
+                    )
+            except PermissionDeniedError as exc:
+                raise _refuse() from exc
             except DomainError as exc:
-                _field_error(form, exc)
-        return render(request, "sms/contact_import.html", {"form": form, "report": report})
+                add_domain_error(form, exc)
+            except csv.Error:  # e.g. an unclosed quote that swallows the rest of a large file
+                form.add_error("file", _('The file is not a readable CSV file: check its quotes (").'))
+            else:
+                level = messages.SUCCESS if not report.errors else messages.WARNING
+                messages.add_message(
+                    request,
+                    level,
+                    _("Imported: %(created)s added, %(updated)s updated, %(bad)s rows skipped.")
+                    % {"created": report.created, "updated": report.updated, "bad": len(report.errors)},
+                )
+        return self._render(request, form, report)
+
+    def _render(self, request, form, report=None):
+        context = {
+            "form": form,
+            "report": report,
+            "errors_shown": report.errors[:IMPORT_ERRORS_SHOWN] if report else [],
+            "errors_hidden": max(0, len(report.errors) - IMPORT_ERRORS_SHOWN) if report else 0,
+            "max_rows": settings.SMS_CONTACTS_MAX_ROWS,
+        }
+        return render(request, "sms/contact_import.html", context)
 
 
+SAMPLE_ROWS = [
+    ("name", "phone", "language", "organisation", "groups"),
+    ("Ayesha Khan", "+923000000001", "en", "Daily Example News", "Media"),
+    ("بلال احمد", "+923000000002", "ur", "روزنامہ مثال", "Media;Lahore"),
+    ("Sana Malik", "03000000003", "en", "Example Bar Association", "Lawyers"),
+    ("عثمان قریشی", "0300 0000004", "ur", "", "Staff"),
+]
+
+
+@officer_required
 def sample_csv(request: HttpRequest) -> HttpResponse:
-    rows = [
-        ("name", "phone", "language", "organisation", "groups"),
-        ("Ayesha Khan", "+923000000001", "ur", "Daily Example", "Media;Lahore"),
-        ("Bilal Ahmed", "0300 0000002", "en", "Example Bar Council", "Lawyers"),
-    ]
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="contacts-sample.csv"'
-    csv.writer(response).writerows(rows)
+    """A sample import file: the columns, both languages, and generated numbers (+92300 000 000x) that
+    belong to nobody."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # so that a spreadsheet opens the Urdu names as UTF-8
+    csv.writer(buffer, lineterminator="\r\n").writerows(SAMPLE_ROWS)
+    response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, "sms-contacts-sample.csv")
     return response
+
+
+# --- campaigns ----------------------------------------------------------------------------------------------
 
 
 class CampaignListView(OfficerView):
     def get(self, request):
-        campaigns = Campaign.objects.select_related("created_by", "approved_by")
-        q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
-        if q:
-            campaigns = campaigns.filter(title__icontains=q)
-        if status in CampaignStatus.values:
-            campaigns = campaigns.filter(status=status)
-        context = {"page": _page(request, campaigns), "q": q, "status": status, "statuses": CampaignStatus.choices}
+        filters = CampaignFilterForm(request.GET or None)
+        query, status = "", ""
+        if filters.is_valid():
+            query, status = filters.cleaned_data["q"].strip(), filters.cleaned_data["status"]
+        campaigns = selectors.campaign_list(query=query, status=status)
+        context = {"filters": filters, "filtered": bool(query or status), "page": _page(request, campaigns)}
         return render(request, "sms/campaigns.html", context)
 
 
 class CampaignCreateView(OfficerView):
     def get(self, request):
-        return self._render(request, CampaignForm())
+        initial = {}
+        if request.GET.get("audience"):
+            initial["audience"] = request.GET["audience"]
+        return self._render(request, CampaignForm(initial=initial))
 
     def post(self, request):
         form = CampaignForm(request.POST)
@@ -153,7 +285,7 @@ class CampaignCreateView(OfficerView):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                if "preview" in request.POST:
+                if "create" not in request.POST:  # "Preview" (and Enter in a text box) shows the estimate first
                     estimate = services.campaign_estimate(
                         audience_key=data["audience"], template_ur=data["template_ur"], template_en=data["template_en"]
                     )
@@ -171,206 +303,384 @@ class CampaignCreateView(OfficerView):
                         request, _("Campaign made. Another SMS officer must approve it before it is sent.")
                     )
                     return redirect("sms:campaign", campaign.pk)
+            except PermissionDeniedError as exc:
+                raise _refuse() from exc
             except DomainError as exc:
-                _field_error(form, exc)
+                add_domain_error(form, exc)
         return self._render(request, form, estimate)
 
-    def _render(self, request, form, estimate=None):
-        from . import audiences
+    def _render(self, request, form: CampaignForm, estimate=None):
+        fields = audience_fields()
+        context = {
+            "form": form,
+            "estimate": estimate,
+            "price": Decimal(settings.SMS_PRICE_PER_SEGMENT),
+            "audience_fields": fields,
+            "selected_fields": fields.get(form["audience"].value() or "", []),
+            "counters": {
+                name: counter_text(form.data.get(name, "") if form.is_bound else "")
+                for name in ("template_ur", "template_en")
+            },
+            "max_segments": MAX_SEGMENTS,
+        }
+        return render(request, "sms/campaign_form.html", context)
 
-        fields = {a.key: a.fields for _label, found in audiences.all_audiences() for a in found}
-        return render(request, "sms/campaign_form.html", {"form": form, "estimate": estimate, "fields": fields})
+
+HISTORY_LABELS = {
+    "sms.campaign_created": gettext_lazy("Made"),
+    "sms.campaign_approved": gettext_lazy("Approved"),
+    "sms.campaign_rejected": gettext_lazy("Rejected"),
+    "sms.campaign_started": gettext_lazy("Sending started"),
+    "sms.campaign_paused": gettext_lazy("Paused"),
+    "sms.campaign_resumed": gettext_lazy("Resumed"),
+    "sms.campaign_cancelled": gettext_lazy("Cancelled"),
+    "sms.campaign_completed": gettext_lazy("Every message handed over"),
+}
+
+
+def _history_detail(action: str, data: dict) -> str:
+    if action == "sms.campaign_rejected":
+        return str(data.get("reason", ""))
+    if action == "sms.campaign_started":
+        return _("%(n)s messages made") % {"n": data.get("messages", 0)}
+    if action == "sms.campaign_cancelled":
+        if "cancelled_messages" in data:
+            return _("%(n)s waiting messages cancelled") % {"n": data["cancelled_messages"]}
+        if data.get("reason") == "too old to send":
+            return _("too old to send when its time came")
+    return ""
+
+
+def campaign_history_rows(campaign: Campaign) -> list[dict]:
+    """The campaign's audit events as the page lists them: when, what, who (a person, or the system)."""
+    rows = []
+    for event in selectors.campaign_history(campaign):
+        actor = event.actor
+        who = (actor.get_full_name() or actor.get_username()) if actor is not None else _("automatic")
+        rows.append(
+            {
+                "at": event.created_at,
+                "action": event.action,
+                "label": HISTORY_LABELS.get(event.action, event.action),
+                "who": who,
+                "actor": actor,
+                "detail": _history_detail(event.action, event.data or {}),
+            }
+        )
+    return rows
+
+
+def _campaign_context(request: HttpRequest, campaign: Campaign, reject_form: RejectForm | None = None) -> dict:
+    is_maker = campaign.created_by_id == request.user.pk
+    pending = campaign.status == CampaignStatus.PENDING
+    history = campaign_history_rows(campaign)
+    rejected = [row["actor"] for row in history if row["action"] == "sms.campaign_rejected"]
+    return {
+        "campaign": campaign,
+        "counts": message_count_panels(selectors.campaign_message_counts(campaign)),
+        "reasons": selectors.failure_reasons(campaign.messages.all()),
+        "history": history,
+        "rejected_by": rejected[-1] if rejected else None,
+        "is_maker": is_maker,
+        "may_decide": pending and not is_maker,
+        "may_pause": campaign.status in MAY_PAUSE,
+        "may_resume": campaign.status in MAY_RESUME,
+        "may_cancel": campaign.status in MAY_CANCEL,
+        "is_live": campaign.status in LIVE,
+        "reject_form": reject_form or RejectForm(),
+    }
 
 
 class CampaignView(OfficerView):
     def get(self, request, pk: int):
-        campaign = get_object_or_404(Campaign.objects.select_related("created_by", "approved_by", "job"), pk=pk)
-        msgs = Message.objects.filter(campaign=campaign)
-        context = {
-            "campaign": campaign,
-            "counts": labelled(selectors.campaign_counts(campaign)),
-            "reasons": selectors.failure_reasons(msgs),
-            "may_decide": campaign.status == CampaignStatus.PENDING and campaign.created_by_id != request.user.pk,
-            "reject_form": RejectForm(),
-        }
-        return render(request, "sms/campaign.html", context)
+        return render(request, "sms/campaign.html", _campaign_context(request, _campaign_or_404(pk)))
 
 
-@staff_required
-def campaign_counts(request: HttpRequest, pk: int) -> JsonResponse:
-    _officer(request)
-    campaign = get_object_or_404(Campaign, pk=pk)
-    return JsonResponse({"status": campaign.status, "counts": selectors.campaign_counts(campaign)})
-
-
-ACTIONS = {
+ACTIONS: dict[str, Callable[..., Campaign]] = {
     "approve": services.campaign_approve,
     "pause": services.campaign_pause,
     "resume": services.campaign_resume,
     "cancel": services.campaign_cancel,
 }
 DONE = {
-    "approve": _("Approved. Sending starts at the send time."),
-    "pause": _("Paused: no more messages leave until you resume."),
-    "resume": _("Resumed."),
-    "cancel": _("Cancelled: its queued messages will not be sent."),
-    "reject": _("Rejected."),
+    "approve": gettext_lazy("Approved. Sending starts at the send time."),
+    "reject": gettext_lazy("Rejected. The maker sees your reason on the campaign's page."),
+    "pause": gettext_lazy("Paused: no more messages leave until you resume."),
+    "resume": gettext_lazy("Resumed: sending goes on."),
+    "cancel": gettext_lazy("Cancelled: its queued messages will not be sent."),
 }
 
 
 class CampaignActionView(OfficerView):
-    """POST approve / reject / pause / resume / cancel. GET of cancel shows the confirmation step."""
+    """POST approve / reject / pause / resume / cancel. A GET of cancel is the confirmation step (it works
+    without JavaScript); a GET of the others just goes back to the campaign."""
 
     def get(self, request, pk: int, action: str):
-        campaign = get_object_or_404(Campaign, pk=pk)
+        if action not in DONE:
+            raise Http404
+        campaign = _campaign_or_404(pk)
         if action != "cancel":
             return redirect("sms:campaign", pk)
-        return render(
-            request,
-            "sms/campaign_cancel.html",
-            {"campaign": campaign, "counts": labelled(selectors.campaign_counts(campaign))},
-        )
+        if campaign.status not in MAY_CANCEL:
+            messages.error(request, _("This campaign can no longer be cancelled."))
+            return redirect("sms:campaign", pk)
+        counts = message_count_panels(selectors.campaign_message_counts(campaign))
+        return render(request, "sms/campaign_cancel.html", {"campaign": campaign, "counts": counts})
 
     def post(self, request, pk: int, action: str):
-        campaign = get_object_or_404(Campaign, pk=pk)
+        if action not in DONE:
+            raise Http404
+        campaign = _campaign_or_404(pk)
+        reject_form = None
         try:
             if action == "reject":
-                form = RejectForm(request.POST)
+                reject_form = RejectForm(request.POST)
+                if not reject_form.is_valid():
+                    return self._again(request, campaign, reject_form)
                 services.campaign_reject(
-                    actor=request.user, campaign=campaign, reason=form.data.get("reason", "") if form.data else ""
+                    actor=request.user, campaign=campaign, reason=reject_form.cleaned_data["reason"]
                 )
-            elif action in ACTIONS:
-                ACTIONS[action](actor=request.user, campaign=campaign)
             else:
-                raise DomainError("unknown_action", _("Unknown action."))
-            messages.success(request, str(DONE[action]))
+                ACTIONS[action](actor=request.user, campaign=campaign)
         except DomainError as exc:
+            if reject_form is not None and exc.field == "reason":
+                add_domain_error(reject_form, exc)
+                return self._again(request, campaign, reject_form)
             messages.error(request, exc.message)
+        else:
+            messages.success(request, str(DONE[action]))
         return redirect("sms:campaign", pk)
 
-
-def _export_rows(campaign: Campaign) -> Iterator[list]:
-    yield ["id", "to", "language", "segments", "status", "provider_id", "error_code", "error_message"] + [
-        "created_at",
-        "sent_at",
-        "finished_at",
-        "history",
-    ]
-    last = 0
-    while True:
-        batch = list(Message.objects.filter(campaign=campaign, pk__gt=last).order_by("pk")[:2000])
-        if not batch:
-            return
-        history = selectors.events_of([m.pk for m in batch])
-        for m in batch:
-            trail = "; ".join(
-                f"{e.at:%Y-%m-%dT%H:%M:%SZ} {e.status}" + (f" ({e.detail})" if e.detail else "") for e in history[m.pk]
-            )
-            yield [m.pk, m.to, m.language, m.segments, m.status, m.provider_id, m.error_code, m.error_message] + [
-                m.created_at.isoformat(),
-                m.sent_at.isoformat() if m.sent_at else "",
-                m.finished_at.isoformat() if m.finished_at else "",
-                trail,
-            ]
-        last = batch[-1].pk
+    @staticmethod
+    def _again(request, campaign: Campaign, reject_form: RejectForm) -> HttpResponse:
+        return render(request, "sms/campaign.html", _campaign_context(request, campaign, reject_form))
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+@officer_required
+def campaign_counts(request: HttpRequest, pk: int) -> JsonResponse:
+    """The campaign page's live figures: its messages by status, and its job's progress in the shape of
+    core:job_progress (which serves only the job's starter), so static/js/progress.js can poll it."""
+    campaign = _campaign_or_404(pk)
+    job = campaign.job
+    data: dict[str, Any] = {
+        "campaign": {"status": campaign.status, "status_display": str(campaign.get_status_display())},
+        "counts": selectors.campaign_message_counts(campaign),
+        "skipped": {"opted_out": campaign.skipped_opted_out, "invalid": campaign.skipped_invalid},
+        "finished": campaign.status not in LIVE and campaign.status != CampaignStatus.PENDING,
+    }
+    if job is not None:
+        data.update(
+            id=str(job.id),
+            title=job.title,
+            status=job.status,
+            status_display=str(job.get_status_display()),
+            total=job.total,
+            done=job.done,
+            percent=job.percent,
+            error_count=job.error_count,
+            errors=job.errors[:20],
+            message=job.message,
+            finished=job.is_finished,
+        )
+    return JsonResponse(data)
 
 
-@staff_required
+EXPORT_HEADER = ["id", "to", "language", "segments", "status", "provider_id", "error_code", "error_message"]
+EXPORT_HEADER += ["created_at", "sent_at", "finished_at", "history"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _utc(at: datetime | None) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if at else ""
+
+
+def _cell(text: str) -> str:
+    """Text from outside (a provider's error) that a spreadsheet would run as a formula is kept as text."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def export_chunks(campaign: Campaign, *, rows_per_chunk: int = 500) -> Iterator[str]:
+    """The CSV as text chunks: byte order mark and header, then every message with its history."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(EXPORT_HEADER)
+    for n, row in enumerate(selectors.campaign_export_rows(campaign), start=1):
+        m = row.message
+        history = "; ".join(f"{_utc(e.at)} {e.status}" + (f" ({e.detail})" if e.detail else "") for e in row.events)
+        writer.writerow(
+            [m.pk, m.to, m.language, m.segments, m.status, _cell(m.provider_id), _cell(m.error_code)]
+            + [_cell(m.error_message), _utc(m.created_at), _utc(m.sent_at), _utc(m.finished_at), history]
+        )
+        if n % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@officer_required
 def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    _officer(request)
-    campaign = get_object_or_404(Campaign, pk=pk)
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in _export_rows(campaign)), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="sms-campaign-{campaign.pk}.csv"'
+    campaign = _campaign_or_404(pk)
+    chunks = (chunk.encode("utf-8") for chunk in export_chunks(campaign))
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"sms-campaign-{campaign.pk}-messages.csv")
     return response
+
+
+# --- messages of one number ---------------------------------------------------------------------------------
 
 
 class MessageSearchView(OfficerView):
     def get(self, request):
-        form = PhoneSearchForm(request.GET or None)
-        context: dict = {"form": form, "send_form": SendForm()}
-        if form.is_valid():
-            try:
-                phone = normalize_mobile(form.cleaned_data["phone"])
-            except InvalidPhone as exc:
-                form.add_error("phone", str(exc))
-            else:
-                page = _page(request, selectors.messages_to(phone))
-                history = selectors.events_of([m.pk for m in page])
-                for m in page:
-                    m.history = history[m.pk]
-                context.update(
-                    phone=phone,
-                    page=page,
-                    inbound=InboundMessage.objects.filter(sender=phone)[:20],
-                    opted_out=OptOut.objects.filter(phone=phone).first(),
-                )
-        return render(request, "sms/messages.html", context)
+        return self._render(request, self._send_form())
 
     def post(self, request):  # send one message
         form = SendForm(request.POST)
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                message = services.message_send(**form.cleaned_data)
+                message = services.message_send(
+                    to=data["to"],
+                    body=data["body"],
+                    purpose=data["purpose"],
+                    language=data["language"],
+                    idempotency_key=f"staff:{request.user.pk}:{data['key']}",
+                )
             except DomainError as exc:
-                _field_error(form, exc)
+                add_domain_error(form, exc)
             else:
-                messages.success(request, _("Message queued (#%s).") % message.pk)
-                return redirect(f"{request.path}?phone={message.to}")
-        return render(request, "sms/messages.html", {"form": PhoneSearchForm(), "send_form": form})
+                if message.status == MessageStatus.FAILED and message.error_code == "opted_out":
+                    messages.warning(
+                        request,
+                        _("Not sent: %(phone)s opted out (STOP). Message #%(id)s is recorded as failed.")
+                        % {"phone": message.to, "id": message.pk},
+                    )
+                else:
+                    messages.success(request, _("Message #%(id)s queued.") % {"id": message.pk})
+                return redirect(f"{reverse('sms:messages')}?{urlencode({'phone': message.to})}")
+        return self._render(request, form, status=200)
+
+    @staticmethod
+    def _send_form() -> SendForm:
+        return SendForm(initial={"key": uuid.uuid4().hex})
+
+    def _render(self, request, send_form: SendForm, *, status: int = 200):
+        search = PhoneSearchForm(request.GET if "phone" in request.GET else None)
+        context: dict[str, Any] = {"form": search, "send_form": send_form, "max_segments": MAX_SEGMENTS}
+        context["body_counter"] = counter_text(send_form.data.get("body", "") if send_form.is_bound else "")
+        if search.is_valid():
+            phone = search.cleaned_data["phone"]
+            page = _page(request, selectors.messages_to(phone))
+            history = selectors.events_of([m.pk for m in page])
+            context.update(
+                phone=phone,
+                page=page,
+                rows=[(m, history[m.pk]) for m in page],
+                inbound=selectors.inbound_from(phone),
+                opted_out=selectors.optout_get(phone),
+            )
+        return render(request, "sms/messages.html", context, status=status)
+
+
+# --- reports ------------------------------------------------------------------------------------------------
+
+CHART_HEIGHT = 200  # the plot's height in SVG units; the axis labels sit below it
+CHART_LEFT, CHART_TOP, CHART_BOTTOM = 48, 12, 28
+CHART_PLOT_WIDTH = 680
+PARTS = (
+    ("delivered", gettext_lazy("Delivered")),
+    ("sent", gettext_lazy("Sent, no report yet")),
+    ("failed", gettext_lazy("Failed")),
+    ("other", gettext_lazy("Queued, sending or cancelled")),
+)
+
+
+def _nice_ceiling(n: int) -> int:
+    """1, 2, 5, 10, 20, 50 … at or above ``n``: round figures for the top of the axis."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if step * factor >= n:
+                return step * factor
+        step *= 10
+
+
+def day_chart(rows: list[dict]) -> dict:
+    """Geometry of the stacked-bar chart (one bar a day) for an inline SVG drawn by the template."""
+    days = len(rows)
+    peak = max((row["total"] for row in rows), default=0)
+    top = _nice_ceiling(max(peak, 1))
+    step = CHART_PLOT_WIDTH / max(days, 1)
+    bar = min(40.0, step * 0.72)
+    label_every = max(1, math.ceil(36 / step))
+    bars = []
+    for i, row in enumerate(rows):
+        x = CHART_LEFT + i * step + (step - bar) / 2
+        y = float(CHART_TOP + CHART_HEIGHT)
+        parts = []
+        for kind, label in PARTS:
+            n = row[kind]
+            h = CHART_HEIGHT * n / top
+            y -= h
+            if n:
+                parts.append({"kind": kind, "label": label, "n": n, "y": round(y, 2), "h": round(h, 2)})
+        bars.append(
+            {
+                "x": round(x, 2),
+                "w": round(bar, 2),
+                "mid": round(x + bar / 2, 2),
+                "parts": parts,
+                "row": row,
+                "label": (days - 1 - i) % label_every == 0,  # counted back from today, which is always named
+            }
+        )
+    ticks = [{"value": top * k // 4, "y": round(CHART_TOP + CHART_HEIGHT - CHART_HEIGHT * k / 4, 2)} for k in range(5)]
+    return {
+        "bars": bars,
+        "ticks": ticks,
+        "peak": peak,
+        "width": CHART_LEFT + CHART_PLOT_WIDTH + 8,
+        "height": CHART_TOP + CHART_HEIGHT + CHART_BOTTOM,
+        "left": CHART_LEFT,
+        "base": CHART_TOP + CHART_HEIGHT,
+        "label_y": CHART_TOP + CHART_HEIGHT + 18,
+        "parts": PARTS,
+    }
 
 
 class ReportsView(OfficerView):
     def get(self, request):
-        days = request.GET.get("days", "30")
-        days_n = int(days) if days.isdigit() and 1 <= int(days) <= 366 else 30
-        by_day = selectors.delivery_by_day(days_n)
-        peak = max((row["total"] for row in by_day), default=0)
+        form = ReportForm(request.GET or None)
+        days = (form.cleaned_data["days"] if form.is_valid() else None) or 30
+        by_day = selectors.delivery_by_day(days)
+        total = {k: sum(row[k] for row in by_day) for k in ("total", "sent", "delivered", "failed")}
+        left = total["sent"] + total["delivered"] + total["failed"]
         context = {
-            "days": days_n,
+            "form": form,
+            "days": days,
             "by_day": by_day,
-            "bars": _bars(by_day, peak),
-            "chart_width": 50 + len(by_day) * (BAR_W + 6),
-            "peak": peak,
-            "by_provider": selectors.delivery_by_provider(days_n),
-            "reasons": selectors.failure_reasons(
-                Message.objects.filter(created_at__gte=timezone.now() - timedelta(days=days_n))
-            ),
+            "active_days": [row for row in by_day if row["total"]],
+            "total": total,
+            "total_rate": round(100 * total["delivered"] / left, 1) if left else None,
+            "chart": day_chart(by_day),
+            "by_provider": selectors.delivery_by_provider(days),
+            "reasons": selectors.failure_reasons_since(days),
         }
         return render(request, "sms/reports.html", context)
 
 
-CHART_H, BAR_W = 160, 18
-
-
-def _bars(rows: list[dict], peak: int) -> list[dict]:
-    """Stacked bars (delivered, sent, failed, other) for an inline SVG, in chart coordinates."""
-    bars = []
-    for i, row in enumerate(rows):
-        parts, y = [], CHART_H
-        other = row["total"] - row["delivered"] - row["sent"] - row["failed"]
-        for kind, n in (
-            ("delivered", row["delivered"]),
-            ("sent", row["sent"]),
-            ("failed", row["failed"]),
-            ("other", other),
-        ):
-            h = round(CHART_H * n / peak) if peak else 0
-            y -= h
-            parts.append({"kind": kind, "y": y, "h": h, "n": n})
-        bars.append({"x": 40 + i * (BAR_W + 6), "w": BAR_W, "parts": parts, "row": row})
-    return bars
+# --- the live counter ---------------------------------------------------------------------------------------
 
 
 @require_POST
-@staff_required
+@officer_required
 def segments(request: HttpRequest) -> JsonResponse:
-    """The live counter under every compose box: characters, encoding, segments, units left."""
-    _officer(request)
-    text = request.POST.get("text", "")[:5000]
+    """Characters, encoding, segments and what is left in the last segment of ``text``, computed by
+    sms/encoding.py as the dispatcher will: the counter under every compose box asks here."""
+    text = request.POST.get("text", "")
+    if len(text) > COUNTER_MAX_CHARS:
+        return JsonResponse(
+            {"code": "too_long", "message": _("The text is too long to count."), "fields": {}}, status=400
+        )
     return JsonResponse(encoding.as_dict(encoding.analyse(text)))

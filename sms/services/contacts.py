@@ -54,8 +54,9 @@ def _read(text: str, report: ImportReport) -> list[_Row]:
     reader.fieldnames = header
     rows: list[_Row] = []
     seen: dict[str, int] = {}
-    for line, raw in enumerate(reader, start=2):
-        if line - 1 > settings.SMS_CONTACTS_MAX_ROWS:
+    for count, raw in enumerate(reader, start=1):
+        line = reader.line_num  # the file's line where this row ends (blank lines and quoted newlines count)
+        if count > settings.SMS_CONTACTS_MAX_ROWS:
             raise DomainError(
                 "csv_too_long",
                 _("The file has more than %(n)s rows; split it.") % {"n": settings.SMS_CONTACTS_MAX_ROWS},
@@ -99,7 +100,10 @@ def contacts_import(*, actor, text: str, group: ContactGroup | None = None, file
     them). Contacts are matched by phone number; groups named in the file are created when new."""
     require_officer(actor)
     report = ImportReport()
-    rows = _read(text, report)
+    try:
+        rows = _read(text, report)
+    except csv.Error as exc:
+        raise DomainError("csv_unreadable", _("The file is not a readable CSV file: %s") % exc, field="file") from exc
     with transaction.atomic():
         existing = {c.phone: c for c in Contact.objects.filter(phone__in=[r.phone for r in rows])}
         group_names = {g for r in rows for g in r.groups}

@@ -288,7 +288,9 @@ def _dispatch_loop(campaign_id: int, stop_at: float) -> str:
                 at=Min("next_attempt_at")
             )["at"]
             if due is not None and not campaign_dispatch_task.app.conf.task_always_eager:  # retries wait their time
-                campaign_dispatch_task.apply_async((campaign_id,), countdown=max(1, (due - timezone.now()).seconds))
+                campaign_dispatch_task.apply_async(
+                    (campaign_id,), countdown=max(1, int((due - timezone.now()).total_seconds()))
+                )
                 return "waiting for retries"
             return "others are sending the rest" if due is None else "retries left to the sweep"
         record(batch, hand_over(batch), campaign_id=campaign_id)

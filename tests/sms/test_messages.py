@@ -176,3 +176,10 @@ def test_the_rate_limit_bucket_is_shared_through_redis():
     first = throttle._redis_take("sms:bucket:shared-test", 50, 50, 40)
     second = throttle._redis_take("sms:bucket:shared-test", 50, 50, 40)
     assert first == 40 and second < 15
+
+
+def test_bad_rows_are_reported_at_their_real_line_in_the_file(maker):
+    text = 'name,phone\nA,03000000001\n\nB,"0300\n0000002"\nC,bad\n'
+    report = services.contacts_import(actor=maker, text=text)
+    # B spans lines 4–5 (a quoted newline): it is reported where it ends, C on its own line 6.
+    assert [(e["line"], e["field"]) for e in report.errors] == [(5, "phone"), (6, "phone")]
