@@ -179,6 +179,16 @@ def main() -> None:
     parser.add_argument("--double", choices=("process", "thread"), default="process")
     parser.add_argument("--baseline-seconds", type=float, default=5.0)
     parser.add_argument("--cprofile", action="store_true", help="profile the workers (slower; not the headline)")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="the workers' -l (INFO: as docker-compose.yml and the Makefile run them) and LOG_LEVEL",
+    )
+    parser.add_argument(
+        "--dispatch-module",
+        default="",
+        help="an experiment: the workers use this copy of sms/services/dispatch.py (a file outside the repository)",
+    )
     parser.add_argument("--progress-seconds", type=float, default=5.0)
     parser.add_argument("--max-minutes", type=float, default=30.0, help="give a run up after this long")
     parser.add_argument("--seed", type=int, default=1)
@@ -199,7 +209,7 @@ def main() -> None:
         "DATABASE_URL": args.database_url,
         "DEBUG": "false",
         "DJANGO_ENV": "development",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": args.log_level,
         "DJANGO_SETTINGS_MODULE": "ecp_portal.settings",
         "CONN_MAX_AGE": "3600",  # one backend per worker for the run, so its CPU can be read from /proc
         "REDIS_URL": args.redis_url,
@@ -212,6 +222,8 @@ def main() -> None:
         "TWILIO_FROM_NUMBER": FROM_NUMBER,
         "TWILIO_MESSAGING_SERVICE_SID": "",
     }
+    if args.dispatch_module:
+        env["BENCH_SMS_DISPATCH_MODULE"] = str(Path(args.dispatch_module).resolve())
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
@@ -219,6 +231,9 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+
+    if args.dispatch_module:  # here only for claim_query_at_start: this process dispatches nothing
+        load_dispatch_copy(Path(args.dispatch_module).resolve())
 
     from sms.doubles.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
@@ -238,7 +253,12 @@ def main() -> None:
         ("redis", redis_version),
         ("code", code),
         ("double", f"FakeTwilio in {'a helper process' if args.double == 'process' else 'a thread of the bench'}"),
+        ("worker_log_level", args.log_level),
     ]
+    if args.dispatch_module:
+        experiment = Path(args.dispatch_module).resolve()
+        digest = hashlib.sha256(experiment.read_bytes()).hexdigest()[:10]
+        head.append(("experiment", f"the workers run {experiment} ({digest}) instead of sms/services/dispatch.py"))
     for name, value in head:
         print(f"{name}: {value}", flush=True)
 
@@ -545,7 +565,9 @@ def measure_baseline(double: Double, seconds: float, threads: int) -> Baseline:
 
 
 class Workers:
-    def __init__(self, spec: RunSpec, env: dict[str, str], log_dir: Path, stats_dir: Path, cprofile: bool) -> None:
+    def __init__(
+        self, spec: RunSpec, env: dict[str, str], log_dir: Path, stats_dir: Path, cprofile: bool, log_level: str
+    ) -> None:
         self.spec = spec
         self.stats_dir = stats_dir
         worker_env = {
@@ -561,7 +583,7 @@ class Workers:
         for i in range(spec.processes):
             log = log_dir / f"sms_campaign-{spec.label}-worker{i}.log"
             command = [sys.executable, str(Path(__file__).resolve()), "--as-worker", str(stats_dir), str(int(cprofile))]
-            command += ["-A", "ecp_portal", "worker", "-Q", "sms", *pool, "-l", "INFO", "-n", f"bench{i}@%h"]
+            command += ["-A", "ecp_portal", "worker", "-Q", "sms", *pool, "-l", log_level, "-n", f"bench{i}@%h"]
             command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
             with log.open("wb") as out:
                 self.processes.append(
@@ -573,6 +595,7 @@ class Workers:
         self._wait_ready()
 
     def _wait_ready(self, seconds: float = 90) -> None:
+        """Each worker's main process touches ``ready-<pid>`` in the stats directory (celery's worker_ready)."""
         until = time.monotonic() + seconds
         waiting = set(range(len(self.processes)))
         while waiting and time.monotonic() < until:
@@ -580,9 +603,9 @@ class Workers:
                 if self.processes[i].poll() is not None:
                     self.stop()
                     sys.exit(f"bench: worker {i} exited; see {self.logs[i]}:\n{self.logs[i].read_text()[-3000:]}")
-                if " ready." in self.logs[i].read_text(errors="replace"):
+                if (self.stats_dir / f"ready-{self.processes[i].pid}").exists():
                     waiting.discard(i)
-            time.sleep(0.2)
+            time.sleep(0.1)
         if waiting:
             self.stop()
             sys.exit(f"bench: workers {sorted(waiting)} did not become ready; see {self.logs[0].parent}")
@@ -630,6 +653,8 @@ def worker_shim(argv: list[str]) -> None:
     import django
 
     django.setup()
+    if override := os.environ.get("BENCH_SMS_DISPATCH_MODULE"):
+        load_dispatch_copy(Path(override))
     install_timers(stats_dir, profile)
     from celery.__main__ import main as celery_main
 
@@ -637,11 +662,30 @@ def worker_shim(argv: list[str]) -> None:
     celery_main()
 
 
+def load_dispatch_copy(path: Path) -> None:
+    """Put a copy of sms/services/dispatch.py kept outside the repository (``--dispatch-module``, an experiment)
+    in the place of the real one in this worker, before the timers wrap it."""
+    import importlib.util
+
+    import sms.services as package
+
+    spec = importlib.util.spec_from_file_location("sms.services.dispatch", path)
+    module = importlib.util.module_from_spec(spec)
+    module.__package__ = "sms.services"
+    spec.loader.exec_module(module)
+    sys.modules["sms.services.dispatch"] = package.dispatch = module
+    for name in ("campaign_dispatch_run", "message_dispatch_run", "recover_expired_leases", "sweep"):
+        setattr(package, name, getattr(module, name))
+
+
 def install_timers(stats_dir: Path, profile: bool) -> None:
     """Wrap claim / hand_over / _hand_over_one / record / campaign_dispatch_run of sms.services.dispatch (the
-    dispatch loop looks them up in the module at every call) with timers; the prefork children inherit it.
-    Each process writes its sums to ``stats_dir/phases-<pid>.json`` (and its profiles) after each task."""
+    dispatch loop looks them up in the module at every call) with timers — wall time, and CPU time of the
+    thread — and note each task's answer; the prefork children inherit it. Each process writes its sums to
+    ``stats_dir/phases-<pid>.json`` now and then and after each task (and its profiles after each task)."""
     import cProfile
+
+    from celery.signals import task_postrun, worker_ready
 
     import sms.services as package
     from sms.services import dispatch
@@ -653,20 +697,21 @@ def install_timers(stats_dir: Path, profile: bool) -> None:
     main_profile = cProfile.Profile() if profile else None
     state = {"flushed": 0.0}
 
-    def add(key: str, seconds: float, n: int) -> None:
+    def add(key: str, seconds: float, cpu: float, n: int) -> None:
         with lock:
             sums[f"{key}_s"] += seconds
+            sums[f"{key}_cpu"] += cpu
             sums[f"{key}_calls"] += 1
             sums[f"{key}_n"] += n
 
-    def flush() -> None:
+    def flush(profiles: bool = False) -> None:
         pid = os.getpid()
         with lock:
             data = dict(sums)
         path = stats_dir / f"phases-{pid}.json"
         path.with_suffix(".tmp").write_text(json.dumps({"pid": pid, "ppid": os.getppid(), "sums": data}))
         path.with_suffix(".tmp").replace(path)
-        if main_profile is not None:
+        if profiles and main_profile is not None:  # dump_stats disables a profiler: only between tasks
             main_profile.dump_stats(stats_dir / f"main-{pid}.prof")
             for i, p in enumerate(thread_profiles):
                 p.dump_stats(stats_dir / f"send-{pid}-{i}.prof")
@@ -676,15 +721,15 @@ def install_timers(stats_dir: Path, profile: bool) -> None:
     one, run = dispatch._hand_over_one, dispatch.campaign_dispatch_run
 
     def timed_claim(*a, **k):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         batch = claim(*a, **k)
-        add("claim", time.perf_counter() - t, len(batch.messages))
+        add("claim", time.perf_counter() - t, time.thread_time() - c, len(batch.messages))
         return batch
 
     def timed_hand_over(batch):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         outcomes = hand_over(batch)
-        add("hand_over", time.perf_counter() - t, len(batch.messages))
+        add("hand_over", time.perf_counter() - t, time.thread_time() - c, len(batch.messages))
         return outcomes
 
     def timed_one(batch, message):
@@ -695,18 +740,18 @@ def install_timers(stats_dir: Path, profile: bool) -> None:
                 with lock:
                     thread_profiles.append(p)
             p.enable()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         try:
             return one(batch, message)
         finally:
-            add("send", time.perf_counter() - t, 1)
+            add("send", time.perf_counter() - t, time.thread_time() - c, 1)
             if profile:
                 p.disable()
 
     def timed_record(batch, outcomes, **k):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         counts = record(batch, outcomes, **k)
-        add("record", time.perf_counter() - t, len(outcomes))
+        add("record", time.perf_counter() - t, time.thread_time() - c, len(outcomes))
         if time.monotonic() - state["flushed"] > 1.0:
             flush()
         return counts
@@ -714,18 +759,28 @@ def install_timers(stats_dir: Path, profile: bool) -> None:
     def timed_run(**k):
         if main_profile is not None:
             main_profile.enable()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         try:
             return run(**k)
         finally:
-            add("task", time.perf_counter() - t, 1)
+            add("task", time.perf_counter() - t, time.thread_time() - c, 1)
             if main_profile is not None:
                 main_profile.disable()
-            flush()
+            flush(profiles=True)
 
     dispatch.claim, dispatch.hand_over, dispatch.record = timed_claim, timed_hand_over, timed_record
     dispatch._hand_over_one, dispatch.campaign_dispatch_run = timed_one, timed_run
     package.campaign_dispatch_run = timed_run  # tasks.py imports it from the package at each call
+
+    @worker_ready.connect(weak=False)
+    def ready(**_kwargs) -> None:
+        (stats_dir / f"ready-{os.getpid()}").touch()
+
+    @task_postrun.connect(weak=False)
+    def answered(task=None, retval=None, **_kwargs) -> None:
+        with lock:
+            sums[f"answer:{getattr(task, 'name', '?')}: {retval}"] += 1
+        flush()
 
 
 # --- one run ---------------------------------------------------------------------------------------------
@@ -746,6 +801,7 @@ class RunResult:
     memory: list[list[tuple[int, float, float]]]
     phases: dict[str, float]
     profile: list[str]
+    claim_plan: str
     integrity: str
     integrity_ok: bool
     double_errors: dict[int, int]
@@ -795,6 +851,7 @@ class RunResult:
                 + ("" if self.double_process else " (the bench process, the double's thread included)"),
             ),
             ("database_waits", self.waits),
+            ("claim_query_at_start", self.claim_plan),
             ("phases", self.phase_line()),
             ("memory_mb", self.memory_line()),
             ("worker_tasks", ", ".join(f"{n} × {answer!r}" for answer, n in self.worker_answers.most_common())),
@@ -813,16 +870,18 @@ class RunResult:
         claim, hand, record, task = s["claim_s"], s["hand_over_s"], s["record_s"], s.get("task_s", 0.0)
         other = max(0.0, task - claim - hand - record)
         per = 1000 / chunks
-        sends = s.get("send_calls", 0)
-        send_ms = 1000 * s.get("send_s", 0.0) / sends if sends else 0.0
+        sends = s.get("send_calls", 0) or 1
+        messages = s["record_n"]
         total = claim + hand + record + other
         return (
-            f"{chunks:,.0f} chunks of {s['record_n'] / chunks:.0f} messages; a chunk: claim {claim * per:.0f} ms "
+            f"{chunks:,.0f} chunks of {messages / chunks:.0f} messages; a chunk: claim {claim * per:.0f} ms "
             f"({claim / total:.0%}), hand-over {hand * per:.0f} ms ({hand / total:.0%}), record {record * per:.0f} ms "
             f"({record / total:.0%}), the rest of the loop {other * per:.0f} ms ({other / total:.0%}); one hand-over "
-            f"(twilio library round trip) {send_ms:.1f} ms under load, {self.spec.threads} at a time; claim+record "
-            f"{1000 * (claim + record) / s['record_n']:.2f} ms a message, time in tasks {task:.0f} s over "
-            f"{self.spec.dispatchers} dispatcher(s)"
+            f"(twilio library round trip) {1000 * s['send_s'] / sends:.2f} ms wall, "
+            f"{1000 * s['send_cpu'] / sends:.2f} ms CPU of its thread, {self.spec.threads} at a time; claim + record "
+            f"{1000 * (claim + record) / messages:.3f} ms wall, "
+            f"{1000 * (s['claim_cpu'] + s['record_cpu']) / messages:.3f} ms CPU a message; "
+            f"time in dispatch tasks {task:.0f} s over {self.spec.dispatchers} dispatcher(s)"
         )
 
     def memory_line(self) -> str:
@@ -937,7 +996,7 @@ def run_campaign(spec: RunSpec, people: People, double: Double, env: dict[str, s
     settings.SMS_DISPATCHERS = spec.dispatchers  # campaign_start_run queues this many dispatch tasks at its commit
     campaign_id = make_campaign(people, f"Roll number slips ({spec.label})")
 
-    workers = Workers(spec, env, log_dir, stats_dir, args.cprofile)
+    workers = Workers(spec, env, log_dir, stats_dir, args.cprofile, args.log_level)
     meter = Meter(args.database_url, workers, double)
     sampler = ge_night.WaitSampler(args.database_url)
     progress: list[str] = []
@@ -949,6 +1008,8 @@ def run_campaign(spec: RunSpec, people: People, double: Double, env: dict[str, s
         committed = time.perf_counter()
         creation = committed - t0
         print(f"creation_seconds: {creation:.1f} ({answer})", flush=True)
+        plan = claim_plan(campaign_id, spec.chunk)
+        print(f"claim_query_at_start: {plan}", flush=True)
         before = meter.read()
         sampler.start()
         total = Campaign.objects.get(pk=campaign_id).recipients
@@ -994,10 +1055,8 @@ def run_campaign(spec: RunSpec, people: People, double: Double, env: dict[str, s
         sampler.stop()
     dispatch_seconds = (finished_at - committed_wall).total_seconds() if finished_at else float("nan")
     connection.close()
-    answers: Counter = Counter()
-    for log in workers.logs:
-        for match in re.finditer(r"succeeded in [0-9.]+s: '([^']*)'", log.read_text(errors="replace")):
-            answers[match[1]] += 1
+    phases = read_phases(stats_dir)
+    answers = Counter({k.split(": ", 1)[1]: int(v) for k, v in phases.items() if k.startswith("answer:sms.")})
     integrity, ok = check_integrity(campaign_id, double.records(), finished_at is not None)
     return RunResult(
         spec=spec,
@@ -1011,14 +1070,55 @@ def run_campaign(spec: RunSpec, people: People, double: Double, env: dict[str, s
         cpu=Meter.diff(after, before),
         waits=sampler.summary(),
         memory=memory,
-        phases=read_phases(stats_dir),
+        phases=phases,
         profile=read_profiles(stats_dir, log_dir / f"sms_campaign-{spec.label}-profile.txt") if args.cprofile else [],
+        claim_plan=plan,
         integrity=integrity,
         integrity_ok=ok,
         double_errors=double.errors(),
         double_process=double.pid is not None,
         worker_answers=answers,
     )
+
+
+def claim_plan(campaign_id: int, chunk: int) -> str:
+    """EXPLAIN ANALYZE of the claim's query (as sms/services/dispatch.py builds it, without FOR UPDATE: it
+    locks nothing) right after the messages were made: what one claim of a chunk reads."""
+    from django.db.models.sql.query import Query
+
+    from sms.models import Message
+    from sms.services import dispatch
+
+    captured: list = []
+    original = Query.get_compiler
+
+    def capture(self, *a, **k):  # the claim's own queryset, whatever order and filters it uses
+        compiler = original(self, *a, **k)
+        if self.model is Message and self.select_for_update:
+            captured.append(self.clone())
+            raise LookupError("captured")
+        return compiler
+
+    Query.get_compiler = capture
+    try:
+        with contextlib.suppress(LookupError):
+            dispatch.claim(campaign_id=campaign_id, limit=chunk)
+    finally:
+        Query.get_compiler = original
+    if not captured:
+        return "not captured"
+    query = captured[0]
+    query.select_for_update = False
+    qs = Message.objects.all()
+    qs.query = query
+    plan = qs.explain(analyze=True)
+    took = re.search(r"Execution Time: ([0-9.]+) ms", plan)
+    scans = re.findall(
+        r"(\w+(?: Only)? Scan)[^\n]*?on sms_message[^\n]*actual time=[0-9.]+\.\.[0-9.]+ rows=(\d+)", plan
+    )
+    sort = "sorted" if "Sort" in plan else "no sort"
+    read = ", ".join(f"{kind} returned {int(rows):,} rows" for kind, rows in scans) or "?"
+    return f"{took[1] if took else '?'} ms for one chunk: {read}, {sort} (ORDER BY {', '.join(query.order_by)})"
 
 
 def read_phases(stats_dir: Path) -> dict[str, float]:
