@@ -34,8 +34,8 @@ layout's slots):
   and the rest of the machine; what the database backends waited on (sampled);
 - phases inside the workers (``claim``, ``hand_over``, ``record`` of ``sms/services/dispatch.py`` wrapped
   with timers by a shim this script runs the workers under; nothing in ``sms/`` is changed): time per chunk
-  and the time of one hand-over under load; with ``--cprofile`` a cProfile of the workers' dispatch loops
-  and send threads (it slows them: not for the headline figure);
+  and the time of one hand-over under load; with ``--cprofile`` a cProfile (CPU time of each thread) of the
+  workers' dispatch loops and send threads (it slows them: not for the headline figure);
 - memory: resident size (VmRSS, and the peak VmHWM) of every worker process at the end;
 - integrity: the double's log counted by our message id (from the status-callback address) against the
   campaign's messages: accepted exactly once, none missing, none unknown, every one marked sent with the
@@ -694,7 +694,8 @@ def install_timers(stats_dir: Path, profile: bool) -> None:
     sums: Counter = Counter()
     local = threading.local()
     thread_profiles: list[cProfile.Profile] = []
-    main_profile = cProfile.Profile() if profile else None
+    # CPU time of the thread, not wall time: a wall-clock profile of these threads is mostly waits for the GIL.
+    main_profile = cProfile.Profile(time.thread_time) if profile else None
     state = {"flushed": 0.0}
 
     def add(key: str, seconds: float, cpu: float, n: int) -> None:
@@ -736,7 +737,7 @@ def install_timers(stats_dir: Path, profile: bool) -> None:
         if profile:
             p = getattr(local, "profile", None)
             if p is None:
-                p = local.profile = cProfile.Profile()
+                p = local.profile = cProfile.Profile(time.thread_time)
                 with lock:
                     thread_profiles.append(p)
             p.enable()
@@ -1142,10 +1143,10 @@ def read_profiles(stats_dir: Path, out: Path) -> list[str]:
         stats.stream = buffer
         stats.sort_stats("tottime").print_stats(30)
         stats.sort_stats("cumulative").print_stats(40)
-        text.append(f"===== {kind}: {total:.1f} s profiled =====\n{buffer.getvalue()}")
+        text.append(f"===== {kind}: {total:.1f} CPU s profiled =====\n{buffer.getvalue()}")
         ranked = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:6]
         top = ", ".join(f"{_func(f)} {tt / total:.0%}" for f, (_cc, _nc, tt, _ct, _callers) in ranked)
-        lines.append(f"{kind}: {total:.1f} s; own time: {top}")
+        lines.append(f"{kind}: {total:.1f} CPU s; own time: {top}")
         cumulative = sorted(
             (
                 (ct, _func(f))
