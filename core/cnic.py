@@ -80,6 +80,15 @@ def log_token(cnic: str, key: bytes | str) -> str:
     return "cnic:" + hmac.new(key, d.encode(), hashlib.sha256).hexdigest()[:16]
 
 
+_CNIC_RUN = re.compile(r"(?<![0-9])([0-9]{5})[\s\-‐‑‒–—−ـ]?[0-9]{7}[\s\-‐‑‒–—−ـ]?([0-9])(?![0-9])")
+
+
+def redact(text: str, fill: str = "•") -> str:
+    """The text with every CNIC-shaped run masked as 12345-•••••••-1 (Urdu digits made ASCII), for storing
+    messages that people send with their CNIC in them."""
+    return _CNIC_RUN.sub(lambda m: f"{m[1]}-{fill * 7}-{m[2]}", to_ascii_digits(text))
+
+
 def find_in_text(text: str) -> list[str]:
     """Every 13-digit run (after digit and separator normalisation) in free text; for redaction."""
     return _THIRTEEN_DIGITS.findall(_SEPARATORS.sub("", to_ascii_digits(text)))

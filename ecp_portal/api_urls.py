@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from core import api as core_api
+from evp.api import VotingDetailsLookupApi
 from results import api as results_api
 
 router = DefaultRouter()
@@ -14,4 +15,5 @@ urlpatterns = [
     path("", include(router.urls)),
     *core_api.urlpatterns,
     *results_api.urlpatterns,
+    path("evp/lookup/", VotingDetailsLookupApi.as_view(), name="evp-lookup"),
 ]

@@ -185,7 +185,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Karachi"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Synced into the database by the scheduler at start; editable in the admin afterwards.
-CELERY_BEAT_SCHEDULE = {"sms-sweep": {"task": "sms.sweep", "schedule": 30.0}}
+CELERY_BEAT_SCHEDULE = {
+    "sms-sweep": {"task": "sms.sweep", "schedule": 30.0},
+    "evp-lookup-counts": {"task": "evp.lookup_counts_flush", "schedule": 60.0},
+}
 
 # --- auth, two factors, lockout ---------------------------------------------
 AUTH_USER_MODEL = "core.User"
@@ -321,6 +324,19 @@ RESULTS_LIVE_POLL_MS = env.int("RESULTS_LIVE_POLL_MS", default=3000)
 RESULTS_EXPORT_INTERVAL_SECONDS = env.int("RESULTS_EXPORT_INTERVAL_SECONDS", default=60)
 RESULTS_EXPORT_WAIT_SECONDS = env.float("RESULTS_EXPORT_WAIT_SECONDS", default=25)
 RESULTS_EXPORT_LOCK_SECONDS = env.int("RESULTS_EXPORT_LOCK_SECONDS", default=900)
+
+# Electoral roll and the 8300 lookup (evp/, docs/evp.md). Per sender (phone or IP) and per CNIC, lookups in a
+# fixed window; a sender asking for more different CNICs than EVP_ABUSE_DISTINCT_CNICS in the abuse window is
+# blocked for EVP_ABUSE_BLOCK_SECONDS and listed for staff.
+EVP_CLIENT_LIMIT = env.int("EVP_CLIENT_LIMIT", default=20)
+EVP_CLIENT_WINDOW_SECONDS = env.int("EVP_CLIENT_WINDOW_SECONDS", default=600)
+EVP_CNIC_LIMIT = env.int("EVP_CNIC_LIMIT", default=10)
+EVP_CNIC_WINDOW_SECONDS = env.int("EVP_CNIC_WINDOW_SECONDS", default=3600)
+EVP_ABUSE_DISTINCT_CNICS = env.int("EVP_ABUSE_DISTINCT_CNICS", default=25)
+EVP_ABUSE_WINDOW_SECONDS = env.int("EVP_ABUSE_WINDOW_SECONDS", default=86_400)
+EVP_ABUSE_BLOCK_SECONDS = env.int("EVP_ABUSE_BLOCK_SECONDS", default=86_400)
+EVP_COUNTER_PREFIX = env.str("EVP_COUNTER_PREFIX", default="evp:")  # Redis keys of the counters
+EVP_HASH_KEY = env.str("EVP_HASH_KEY", default="")  # keys the hashes of CNICs and senders; empty: SECRET_KEY
 
 # --- outside services -------------------------------------------------------
 # SMS (sms/, docs/sms.md). Provider: console (writes to the log), memory (tests), twilio, smpp.

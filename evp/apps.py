@@ -14,6 +14,9 @@ class EvpConfig(AppConfig):
         icon="id",
         url_name="evp:index",
         order=5,
-        available=False,
-        staff_roles=("facilitation_operator",),
+        available=True,
+        staff_roles=("facilitation_operator", "sms_officer"),
     )
+
+    def ready(self) -> None:
+        from . import sms_handler  # noqa: F401  (registers the 8300 handler with sms's inbound router)

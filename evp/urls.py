@@ -1,9 +1,11 @@
 from django.urls import path
 
-from core.views import ComingSoonView
+from . import views
 
 app_name = "evp"
 
 urlpatterns = [
-    path("", ComingSoonView.as_view(app_label="evp"), name="index"),
+    path("", views.CheckVoteView.as_view(), name="index"),
+    path("staff/", views.DashboardView.as_view(), name="dashboard"),
+    path("staff/blocks/<int:pk>/lift/", views.BlockLiftView.as_view(), name="block_lift"),
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -35,6 +34,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.charts import stacked_bar_chart
 from core.exceptions import DomainError, PermissionDeniedError
 from core.permissions import StaffRequiredMixin, is_verified_staff, staff_required
 from core.selectors import has_role
@@ -585,9 +585,6 @@ class MessageSearchView(OfficerView):
 
 # --- reports ------------------------------------------------------------------------------------------------
 
-CHART_HEIGHT = 200  # the plot's height in SVG units; the axis labels sit below it
-CHART_LEFT, CHART_TOP, CHART_BOTTOM = 48, 12, 28
-CHART_PLOT_WIDTH = 680
 PARTS = (
     ("delivered", gettext_lazy("Delivered")),
     ("sent", gettext_lazy("Sent, no report yet")),
@@ -596,57 +593,9 @@ PARTS = (
 )
 
 
-def _nice_ceiling(n: int) -> int:
-    """1, 2, 5, 10, 20, 50 … at or above ``n``: round figures for the top of the axis."""
-    step = 1
-    while True:
-        for factor in (1, 2, 5):
-            if step * factor >= n:
-                return step * factor
-        step *= 10
-
-
 def day_chart(rows: list[dict]) -> dict:
-    """Geometry of the stacked-bar chart (one bar a day) for an inline SVG drawn by the template."""
-    days = len(rows)
-    peak = max((row["total"] for row in rows), default=0)
-    top = _nice_ceiling(max(peak, 1))
-    step = CHART_PLOT_WIDTH / max(days, 1)
-    bar = min(40.0, step * 0.72)
-    label_every = max(1, math.ceil(36 / step))
-    bars = []
-    for i, row in enumerate(rows):
-        x = CHART_LEFT + i * step + (step - bar) / 2
-        y = float(CHART_TOP + CHART_HEIGHT)
-        parts = []
-        for kind, label in PARTS:
-            n = row[kind]
-            h = CHART_HEIGHT * n / top
-            y -= h
-            if n:
-                parts.append({"kind": kind, "label": label, "n": n, "y": round(y, 2), "h": round(h, 2)})
-        bars.append(
-            {
-                "x": round(x, 2),
-                "w": round(bar, 2),
-                "mid": round(x + bar / 2, 2),
-                "parts": parts,
-                "row": row,
-                "label": (days - 1 - i) % label_every == 0,  # counted back from today, which is always named
-            }
-        )
-    ticks = [{"value": top * k // 4, "y": round(CHART_TOP + CHART_HEIGHT - CHART_HEIGHT * k / 4, 2)} for k in range(5)]
-    return {
-        "bars": bars,
-        "ticks": ticks,
-        "peak": peak,
-        "width": CHART_LEFT + CHART_PLOT_WIDTH + 8,
-        "height": CHART_TOP + CHART_HEIGHT + CHART_BOTTOM,
-        "left": CHART_LEFT,
-        "base": CHART_TOP + CHART_HEIGHT,
-        "label_y": CHART_TOP + CHART_HEIGHT + 18,
-        "parts": PARTS,
-    }
+    """The stacked-bar chart of messages per day by outcome (core.charts draws the geometry)."""
+    return stacked_bar_chart(rows, PARTS)
 
 
 class ReportsView(OfficerView):

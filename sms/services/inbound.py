@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from core.cnic import redact
 from core.exceptions import DomainError
 from core.phone import InvalidPhone, normalize_mobile
 
@@ -48,7 +49,7 @@ def inbound_receive(*, provider_id: str, sender: str, recipient: str, body: str)
                 provider_id=provider_id[:64],
                 sender=(phone or sender)[:32],
                 recipient=recipient[:32],
-                body=body,
+                body=redact(body),  # a CNIC sent to 8300 is not kept in full
                 rate_limited=limited,
             )
             if limited or not phone:  # no answer to a flood, nor to a sender we cannot text back

@@ -1,0 +1,168 @@
+"""The lookup's counters, in one round trip to Redis per lookup (a Lua script), or in this process when there is
+no Redis (the embedded default, where runserver is the only process):
+
+- a block on the sender (set when it asked for too many different CNICs), checked first;
+- hits per sender in a fixed window, hits per CNIC in a fixed window (any sender, any channel);
+- the different CNICs one sender asked for in the abuse window (a set of keyed hashes);
+- lookups per hour, channel and outcome (a hash per hour, written to LookupCount by a task).
+
+Senders and CNICs arrive here already hashed (services._token): no personal data goes into Redis.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+_CHECK = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return {1, 0, 0, 0} end
+local client = redis.call('INCR', KEYS[2])
+if client == 1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
+local cnic = redis.call('INCR', KEYS[3])
+if cnic == 1 then redis.call('EXPIRE', KEYS[3], ARGV[2]) end
+redis.call('SADD', KEYS[4], ARGV[4])
+local distinct = redis.call('SCARD', KEYS[4])
+if distinct == 1 then redis.call('EXPIRE', KEYS[4], ARGV[3]) end
+return {0, client, cnic, distinct}
+"""
+
+
+@dataclass(frozen=True)
+class Hits:
+    blocked: bool
+    client: int  # this sender's lookups in the current window
+    cnic: int  # this CNIC's lookups in the current window
+    distinct: int  # different CNICs this sender asked for in the abuse window
+
+
+def _prefix() -> str:
+    return settings.EVP_COUNTER_PREFIX
+
+
+def _window(seconds: int, now: float) -> int:
+    return int(now // seconds)
+
+
+_redis = None
+_script = None
+_lock = threading.Lock()
+_local: dict[str, tuple[float, object]] = {}  # key -> (expires at, int | set)
+
+
+def _client():
+    global _redis, _script
+    if _redis is None:
+        import redis
+
+        _redis = redis.Redis.from_url(settings.REDIS_URL)
+        _script = _redis.register_script(_CHECK)
+    return _redis
+
+
+def _local_get(key: str, now: float, default):
+    expires, value = _local.get(key, (0.0, None))
+    if value is None or expires <= now:
+        return default
+    return value
+
+
+def check(*, sender: str, cnic: str) -> Hits:
+    """Count one lookup of ``cnic`` (a hash) by ``sender`` (a hash)."""
+    now = time.time()
+    p = _prefix()
+    client_s, cnic_s, abuse_s = (
+        settings.EVP_CLIENT_WINDOW_SECONDS,
+        settings.EVP_CNIC_WINDOW_SECONDS,
+        settings.EVP_ABUSE_WINDOW_SECONDS,
+    )
+    keys = [
+        f"{p}blocked:{sender}",
+        f"{p}client:{sender}:{_window(client_s, now)}",
+        f"{p}cnic:{cnic}:{_window(cnic_s, now)}",
+        f"{p}distinct:{sender}:{_window(abuse_s, now)}",
+    ]
+    if settings.REDIS_URL:
+        _client()
+        blocked, client, per_cnic, distinct = _script(keys=keys, args=[client_s, cnic_s, abuse_s, cnic])  # type: ignore[misc]
+        return Hits(bool(blocked), int(client), int(per_cnic), int(distinct))
+    with _lock:
+        if _local_get(keys[0], now, None) is not None:
+            return Hits(True, 0, 0, 0)
+        counts = []
+        for key, seconds in ((keys[1], client_s), (keys[2], cnic_s)):
+            value = int(_local_get(key, now, 0)) + 1  # type: ignore[call-overload]
+            _local[key] = (now + seconds, value)
+            counts.append(value)
+        seen = _local_get(keys[3], now, None)
+        if not isinstance(seen, set):
+            seen = set()
+            _local[keys[3]] = (now + abuse_s, seen)
+        seen.add(cnic)
+        return Hits(False, counts[0], counts[1], len(seen))
+
+
+def block(*, sender: str, seconds: int) -> None:
+    key = f"{_prefix()}blocked:{sender}"
+    if settings.REDIS_URL:
+        _client().set(key, 1, ex=max(1, seconds))
+    else:
+        with _lock:
+            _local[key] = (time.time() + seconds, 1)
+
+
+def unblock(*, sender: str) -> None:
+    key = f"{_prefix()}blocked:{sender}"
+    if settings.REDIS_URL:
+        _client().delete(key)
+    else:
+        with _lock:
+            _local.pop(key, None)
+
+
+def _hour_key(hour: int) -> str:
+    return f"{_prefix()}counts:{hour}"
+
+
+def count(*, channel: str, outcome: str) -> None:
+    """One lookup of this channel and outcome in the current hour."""
+    hour = int(time.time() // 3600)
+    field = f"{channel}:{outcome}"
+    if settings.REDIS_URL:
+        pipe = _client().pipeline(transaction=False)
+        pipe.hincrby(_hour_key(hour), field, 1)
+        pipe.expire(_hour_key(hour), 3 * 86400)
+        pipe.execute()
+    else:
+        with _lock:
+            expires, value = _local.get(_hour_key(hour), (0.0, None))
+            if not isinstance(value, dict):
+                value = {}
+                _local[_hour_key(hour)] = (time.time() + 3 * 86400, value)
+            value[field] = value.get(field, 0) + 1
+
+
+def counts(hours: list[int]) -> dict[int, dict[str, int]]:
+    """{hour number (seconds since the epoch // 3600): {"channel:outcome": lookups}} for the given hours."""
+    if settings.REDIS_URL:
+        pipe = _client().pipeline(transaction=False)
+        for hour in hours:
+            pipe.hgetall(_hour_key(hour))
+        return {
+            hour: {k.decode(): int(v) for k, v in found.items()}
+            for hour, found in zip(hours, pipe.execute(), strict=True)
+        }
+    with _lock:
+        out = {}
+        for hour in hours:
+            _expires, value = _local.get(_hour_key(hour), (0.0, None))
+            out[hour] = dict(value) if isinstance(value, dict) else {}
+        return out
+
+
+def reset_local() -> None:
+    """Forget the in-process counters (tests of the embedded default)."""
+    with _lock:
+        _local.clear()
