@@ -92,17 +92,6 @@ class _Report:
         self.file.close()
 
 
-def _copy_text(row: tuple) -> str:
-    """One row in COPY's text format (tab-separated, backslash escapes)."""
-    out = []
-    for value in row:
-        text = str(value)
-        if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-            text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-        out.append(text)
-    return "\t".join(out) + "\n"
-
-
 def _rows(text: IO[str], checker: RowChecker, report: _Report, counts: Counts) -> Iterator[tuple]:
     reader = csv.reader(text)
     try:
@@ -116,6 +105,7 @@ def _rows(text: IO[str], checker: RowChecker, report: _Report, counts: Counts) -
     except HeaderError as exc:
         raise RollFileError(str(exc)) from None
     width = len(header)
+    in_order = positions == list(range(len(COLUMNS))) and width == len(COLUMNS)
     while True:
         try:
             values = next(reader)
@@ -136,8 +126,8 @@ def _rows(text: IO[str], checker: RowChecker, report: _Report, counts: Counts) -
                 RowError(line, "", "columns", f"The header has {width} columns; this row has {len(values)}."), counts
             )
             continue
-        picked = [values[p] if p >= 0 else "" for p in positions]
-        if any("\ufffd" in v for v in picked):
+        picked = values if in_order else [values[p] if p >= 0 else "" for p in positions]
+        if "\ufffd" in "".join(picked):
             counts.bad += 1
             report.write(RowError(line, "", "encoding", "The row is not valid UTF-8 text."), counts)
             continue
@@ -234,14 +224,10 @@ def _fill_stage(rows: Iterator[tuple], tick: Callable[[], None]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:
-                chunk: list[str] = []
-                for row in rows:
-                    chunk.append(_copy_text(row))
-                    if len(chunk) >= CHUNK_ROWS:
-                        copy.write("".join(chunk))
-                        chunk.clear()
+                for n, row in enumerate(rows, 1):
+                    copy.write_row(row)
+                    if n % CHUNK_ROWS == 0:
                         tick()
-                copy.write("".join(chunk))
         else:
             marks = ", ".join(["%s"] * len(STAGE_COLUMNS))
             sql = f"INSERT INTO {STAGE} ({columns}) VALUES ({marks})"
