@@ -28,7 +28,7 @@ def stacked_bar_chart(rows: Sequence[dict], parts: Sequence[tuple[str, Any]]) ->
     also has "total". The last bar is always labelled, then every n-th counted back from it."""
     count = len(rows)
     peak = max((row["total"] for row in rows), default=0)
-    top = nice_ceiling(max(peak, 1))
+    top = 4 * nice_ceiling(max(1, math.ceil(peak / 4)))  # four grid steps of a round size
     step = CHART_PLOT_WIDTH / max(count, 1)
     bar = min(40.0, step * 0.72)
     label_every = max(1, math.ceil(36 / step))

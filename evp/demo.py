@@ -42,15 +42,11 @@ def _roll() -> None:
     rows = list(generate(block_shapes(), ELECTORS, SEED))
     for index, status in STATUS_EXAMPLES.items():
         rows[index][13] = status
-    handle, path = tempfile.mkstemp(suffix=".csv", prefix="demo-roll-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "demo-roll.csv")
+        with open(path, "w", encoding="utf-8", newline="") as out:
             write_csv(iter(rows), out)
-        roll_import(path=path, report_path=path + ".bad-rows.csv")
-    finally:
-        for leftover in (path, path + ".bad-rows.csv"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
+        roll_import(path=path)
 
 
 def _lookups(examples: list[int]) -> None:

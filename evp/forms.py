@@ -8,7 +8,7 @@ class CheckVoteForm(forms.Form):
     cnic = forms.CharField(
         label=_("CNIC number"),
         max_length=40,
-        help_text=_("13 digits, with or without dashes: 12345-1234567-1"),
+        help_text=_("13 digits, with or without dashes, for example"),
         widget=forms.TextInput(
             attrs={"inputmode": "numeric", "autocomplete": "off", "dir": "ltr", "placeholder": "12345-1234567-1"}
         ),

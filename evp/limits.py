@@ -114,12 +114,16 @@ def block(*, sender: str, seconds: int) -> None:
 
 
 def unblock(*, sender: str) -> None:
-    key = f"{_prefix()}blocked:{sender}"
+    """Lift a block: the blocked flag and the sender's count of different CNICs in the current window go, so
+    the sender is let through at once and not blocked again for the CNICs it already asked for."""
+    p = _prefix()
+    keys = [f"{p}blocked:{sender}", f"{p}distinct:{sender}:{_window(settings.EVP_ABUSE_WINDOW_SECONDS, time.time())}"]
     if settings.REDIS_URL:
-        _client().delete(key)
+        _client().delete(*keys)
     else:
         with _lock:
-            _local.pop(key, None)
+            for key in keys:
+                _local.pop(key, None)
 
 
 def _hour_key(hour: int) -> str:

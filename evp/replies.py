@@ -16,9 +16,10 @@ MAX_SEGMENTS = 2
 ELLIPSIS = "…"
 
 
-def message(lookup: Lookup) -> str:
-    """The sentence for an outcome other than "found" (in the active language)."""
-    cnic = lookup.cnic_masked
+def message(lookup: Lookup, *, sms: bool = False) -> str:
+    """The sentence for an outcome other than "found" (in the active language). In an SMS the CNIC is masked
+    with "x": "•" is not in the GSM-7 alphabet and would make an English reply UCS-2 (70 characters a part)."""
+    cnic = lookup.cnic_masked.replace("•", "x") if sms else lookup.cnic_masked
     if lookup.outcome == Outcome.INVALID:
         if lookup.reason == "length" and lookup.digits:
             return _("A CNIC has 13 digits, for example 12345-1234567-1; this has %(n)s.") % {"n": lookup.digits}
@@ -51,7 +52,13 @@ def message(lookup: Lookup) -> str:
 
 
 def _shorten(text: str, keep: int) -> str:
-    return text if len(text) <= keep else text[: max(1, keep - 1)].rstrip(" ،,") + ELLIPSIS
+    """At most ``keep`` characters, cut in the middle: a station's name begins with its kind of building and
+    ends with what tells it apart (its number and place)."""
+    if len(text) <= keep:
+        return text
+    head = max(1, (keep - 1) // 4)
+    tail = max(1, keep - 1 - head)
+    return text[:head].rstrip(" ،,") + ELLIPSIS + text[-tail:].lstrip(" ،,")
 
 
 def _found(details: VotingDetails, urdu: bool, station_keep: int, area_keep: int, with_tehsil: bool) -> str:
@@ -83,7 +90,7 @@ def sms_reply(lookup: Lookup, language: str) -> str:
     with override(language):
         details = lookup.details
         if lookup.outcome != Outcome.FOUND or details is None:
-            return _("ECP: %(message)s") % {"message": message(lookup)}
+            return _("ECP: %(message)s") % {"message": message(lookup, sms=True)}
         urdu = language == "ur"
         attempts = [(200, 200, True), (200, 200, False)]
         attempts += [(keep, 60, False) for keep in (50, 40, 32, 26, 20)]

@@ -114,8 +114,8 @@ class BlockLiftView(StaffView):
     """GET: the confirmation page; POST: lift the block."""
 
     def get(self, request, pk: int):
-        block = get_object_or_404(AbuseBlock, pk=pk)
-        return render(request, "evp/block_lift.html", {"block": block})
+        # Not "block": Django's templates use that name for {{ block.super }}.
+        return render(request, "evp/block_lift.html", {"abuse_block": get_object_or_404(AbuseBlock, pk=pk)})
 
     def post(self, request, pk: int):
         block = get_object_or_404(AbuseBlock, pk=pk)
