@@ -5,7 +5,7 @@ carries the same figures for screen readers."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 CHART_HEIGHT = 200  # the plot's height in SVG units; the axis labels sit below it
@@ -23,9 +23,17 @@ def nice_ceiling(n: int) -> int:
         step *= 10
 
 
-def stacked_bar_chart(rows: Sequence[dict], parts: Sequence[tuple[str, Any]]) -> dict:
+def stacked_bar_chart(
+    rows: Sequence[dict],
+    parts: Sequence[tuple[str, Any]],
+    *,
+    label: Callable[[dict], str],
+    caption: Callable[[dict], str],
+) -> dict:
     """One bar per row, stacked from ``parts`` ((key, label) pairs; row[key] is the part's height); each row
-    also has "total". The last bar is always labelled, then every n-th counted back from it."""
+    also has "total". ``label(row)`` is the text under a bar (the last bar is always labelled, then every n-th
+    counted back from it), ``caption(row)`` starts each part's tooltip. templates/includes/stacked_chart.html
+    draws it."""
     count = len(rows)
     peak = max((row["total"] for row in rows), default=0)
     top = 4 * nice_ceiling(max(1, math.ceil(peak / 4)))  # four grid steps of a round size
@@ -37,12 +45,12 @@ def stacked_bar_chart(rows: Sequence[dict], parts: Sequence[tuple[str, Any]]) ->
         x = CHART_LEFT + i * step + (step - bar) / 2
         y = float(CHART_TOP + CHART_HEIGHT)
         stacked = []
-        for kind, label in parts:
+        for kind, part_label in parts:
             n = row[kind]
             h = CHART_HEIGHT * n / top
             y -= h
             if n:
-                stacked.append({"kind": kind, "label": label, "n": n, "y": round(y, 2), "h": round(h, 2)})
+                stacked.append({"kind": kind, "label": part_label, "n": n, "y": round(y, 2), "h": round(h, 2)})
         bars.append(
             {
                 "x": round(x, 2),
@@ -50,7 +58,8 @@ def stacked_bar_chart(rows: Sequence[dict], parts: Sequence[tuple[str, Any]]) ->
                 "mid": round(x + bar / 2, 2),
                 "parts": stacked,
                 "row": row,
-                "label": (count - 1 - i) % label_every == 0,
+                "caption": caption(row),
+                "label": label(row) if (count - 1 - i) % label_every == 0 else "",
             }
         )
     ticks = [{"value": top * k // 4, "y": round(CHART_TOP + CHART_HEIGHT - CHART_HEIGHT * k / 4, 2)} for k in range(5)]

@@ -27,3 +27,34 @@ def advisory_xact_lock(key: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def append_only_guard(table: str):
+    """A migration operation: on PostgreSQL, a trigger that refuses UPDATE and DELETE on ``table`` (its rows are
+    a trail: the audit chain, message events, published tallies, elector changes). Nothing on SQLite."""
+    from django.db import migrations
+
+    guard_sql = f"""
+CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '{table} is append-only: %% refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER {table}_no_update_delete
+    BEFORE UPDATE OR DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION {table}_append_only();
+"""
+    unguard_sql = f"""
+DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table};
+DROP FUNCTION IF EXISTS {table}_append_only();
+"""
+
+    def guard(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(guard_sql)
+
+    def unguard(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(unguard_sql)
+
+    return migrations.RunPython(guard, unguard)

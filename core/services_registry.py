@@ -18,6 +18,7 @@ class Service:
     order: int = 100
     available: bool = False  # False: the card says "coming soon"
     staff_roles: tuple[str, ...] = ()  # roles whose staff landing page lists this service
+    staff_url_name: str = ""  # where the staff landing page's card leads (default: url_name)
 
 
 def services() -> list[tuple[str, Service]]:

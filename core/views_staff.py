@@ -483,7 +483,7 @@ class StaffHomeView(StaffRequiredMixin, TemplateView):
             if not (is_admin or held.intersection(service.staff_roles)):
                 continue
             try:
-                url = reverse(service.url_name)
+                url = reverse(service.staff_url_name or service.url_name)
             except NoReverseMatch:
                 url = ""
             cards.append({"label": label, "service": service, "url": url})

@@ -16,6 +16,7 @@ class EvpConfig(AppConfig):
         order=5,
         available=True,
         staff_roles=("facilitation_operator", "sms_officer"),
+        staff_url_name="evp:dashboard",
     )
 
     def ready(self) -> None:

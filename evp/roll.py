@@ -33,24 +33,7 @@ COLUMNS = (
 REQUIRED = frozenset(COLUMNS) - {"name_ur", "relation_name_ur", "address_ur", "status"}
 
 # What a checked row holds, in the staging table's column order (the file's line comes first).
-STAGE_COLUMNS = (
-    "line",
-    "cnic",
-    "name",
-    "name_ur",
-    "relation",
-    "relation_name",
-    "relation_name_ur",
-    "gender",
-    "date_of_birth",
-    "address",
-    "address_ur",
-    "block_id",
-    "roll",
-    "serial",
-    "family_number",
-    "status",
-)
+STAGE_COLUMNS = ("line", *COLUMNS[:10], "block_id", "roll", *COLUMNS[11:])
 
 MAX_NAME = 100
 MAX_ADDRESS = 200

@@ -97,7 +97,12 @@ class DashboardView(StaffView):
             for channel, label in CHANNEL_PARTS
         ]
         context = {
-            "chart": stacked_bar_chart(rows, CHANNEL_PARTS),
+            "chart": stacked_bar_chart(
+                rows,
+                CHANNEL_PARTS,
+                label=lambda row: timezone.localtime(row["hour"]).strftime("%H:00"),
+                caption=lambda row: timezone.localtime(row["hour"]).strftime("%Y-%m-%d %H:00"),
+            ),
             "active_hours": [r for r in rows if r["total"]],
             "outcomes": list(OUTCOME_LABELS.values()),
             "table": table,

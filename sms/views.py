@@ -595,7 +595,9 @@ PARTS = (
 
 def day_chart(rows: list[dict]) -> dict:
     """The stacked-bar chart of messages per day by outcome (core.charts draws the geometry)."""
-    return stacked_bar_chart(rows, PARTS)
+    return stacked_bar_chart(
+        rows, PARTS, label=lambda row: row["day"].strftime("%d/%m"), caption=lambda row: row["day"].isoformat()
+    )
 
 
 class ReportsView(OfficerView):

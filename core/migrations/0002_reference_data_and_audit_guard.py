@@ -6,6 +6,8 @@ import datetime
 
 from django.db import migrations
 
+from core.db import append_only_guard
+
 PROVINCES = [
     ("punjab", "Punjab", "پنجاب", "PP"),
     ("sindh", "Sindh", "سندھ", "PS"),
@@ -13,22 +15,6 @@ PROVINCES = [
     ("balochistan", "Balochistan", "بلوچستان", "PB"),
     ("ict", "Islamabad Capital Territory", "اسلام آباد دارالحکومت", ""),
 ]
-
-GUARD_SQL = """
-CREATE OR REPLACE FUNCTION core_auditevent_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'core_auditevent is append-only: %% refused', TG_OP USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER core_auditevent_no_update_delete
-    BEFORE UPDATE OR DELETE ON core_auditevent
-    FOR EACH ROW EXECUTE FUNCTION core_auditevent_append_only();
-"""
-
-UNGUARD_SQL = """
-DROP TRIGGER IF EXISTS core_auditevent_no_update_delete ON core_auditevent;
-DROP FUNCTION IF EXISTS core_auditevent_append_only();
-"""
 
 
 def add_reference_data(apps, schema_editor):
@@ -42,20 +28,10 @@ def add_reference_data(apps, schema_editor):
         )
 
 
-def guard_audit_table(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GUARD_SQL)
-
-
-def unguard_audit_table(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNGUARD_SQL)
-
-
 class Migration(migrations.Migration):
     dependencies = [("core", "0001_initial")]
 
     operations = [
         migrations.RunPython(add_reference_data, migrations.RunPython.noop),
-        migrations.RunPython(guard_audit_table, unguard_audit_table),
+        append_only_guard("core_auditevent"),
     ]

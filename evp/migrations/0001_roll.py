@@ -5,32 +5,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-GUARD_SQL = """
-CREATE OR REPLACE FUNCTION evp_electorchange_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'evp_electorchange is append-only: %% refused', TG_OP USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER evp_electorchange_no_update_delete
-    BEFORE UPDATE OR DELETE ON evp_electorchange
-    FOR EACH ROW EXECUTE FUNCTION evp_electorchange_append_only();
-"""
-
-UNGUARD_SQL = """
-DROP TRIGGER IF EXISTS evp_electorchange_no_update_delete ON evp_electorchange;
-DROP FUNCTION IF EXISTS evp_electorchange_append_only();
-"""
-
-
-def guard(apps, schema_editor):
-    """An elector's history is kept for verification: append-only at the database level on PostgreSQL."""
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GUARD_SQL)
-
-
-def unguard(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNGUARD_SQL)
+from core.db import append_only_guard
 
 
 class Migration(migrations.Migration):
@@ -343,5 +318,5 @@ class Migration(migrations.Migration):
                 violation_error_message="A range starts at 1 or later and does not end before it starts.",
             ),
         ),
-        migrations.RunPython(guard, unguard),
+        append_only_guard("evp_electorchange"),
     ]

@@ -4,31 +4,7 @@ append-only at the database level, as the audit table is (docs/adr/0003-live-res
 import django.db.models.deletion
 from django.db import migrations, models
 
-GUARD_SQL = """
-CREATE OR REPLACE FUNCTION results_publishedtally_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'results_publishedtally is append-only: %% refused', TG_OP USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER results_publishedtally_no_update_delete
-    BEFORE UPDATE OR DELETE ON results_publishedtally
-    FOR EACH ROW EXECUTE FUNCTION results_publishedtally_append_only();
-"""
-
-UNGUARD_SQL = """
-DROP TRIGGER IF EXISTS results_publishedtally_no_update_delete ON results_publishedtally;
-DROP FUNCTION IF EXISTS results_publishedtally_append_only();
-"""
-
-
-def guard(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GUARD_SQL)
-
-
-def unguard(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNGUARD_SQL)
+from core.db import append_only_guard
 
 
 class Migration(migrations.Migration):
@@ -80,5 +56,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(guard, unguard),
+        append_only_guard("results_publishedtally"),
     ]

@@ -4,32 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-GUARD_SQL = """
-CREATE OR REPLACE FUNCTION sms_messageevent_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'sms_messageevent is append-only: %% refused', TG_OP USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER sms_messageevent_no_update_delete
-    BEFORE UPDATE OR DELETE ON sms_messageevent
-    FOR EACH ROW EXECUTE FUNCTION sms_messageevent_append_only();
-"""
-
-UNGUARD_SQL = """
-DROP TRIGGER IF EXISTS sms_messageevent_no_update_delete ON sms_messageevent;
-DROP FUNCTION IF EXISTS sms_messageevent_append_only();
-"""
-
-
-def guard(apps, schema_editor):
-    """Message events are the messages' audit trail: append-only at the database level on PostgreSQL."""
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GUARD_SQL)
-
-
-def unguard(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNGUARD_SQL)
+from core.db import append_only_guard
 
 
 class Migration(migrations.Migration):
@@ -365,5 +340,5 @@ class Migration(migrations.Migration):
             model_name="message",
             constraint=models.CheckConstraint(condition=models.Q(("segments__gte", 1)), name="sms_message_has_text"),
         ),
-        migrations.RunPython(guard, unguard),
+        append_only_guard("sms_messageevent"),
     ]
