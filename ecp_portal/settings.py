@@ -356,6 +356,10 @@ SMS_CONTACTS_MAX_ROWS = env.int("SMS_CONTACTS_MAX_ROWS", default=100_000)
 SMS_INBOUND_PER_SENDER = env.int("SMS_INBOUND_PER_SENDER", default=10)
 SMS_INBOUND_WINDOW_SECONDS = env.int("SMS_INBOUND_WINDOW_SECONDS", default=600)
 SMS_INBOUND_MAX_BYTES = env.int("SMS_INBOUND_MAX_BYTES", default=8192)
+# How inbound messages are answered: "message" (a Message through message_send and a worker, tracked to its
+# delivery report) or "twiml" (in the webhook's own answer: no Message row, no worker, no second call to the
+# provider; for a short code answering at national peak, such as 8300). docs/sms.md.
+SMS_INBOUND_REPLY = env.str("SMS_INBOUND_REPLY", default="message")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")

@@ -74,6 +74,9 @@ def lookup_body(lookup: services.Lookup) -> dict:
 class VotingDetailsLookupApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []  # public: no session (and so no CSRF), no token needed
+    # evp's own limits (per client, per CNIC, abuse) apply in the service: DRF's throttle would be a second
+    # counter of the same thing, and a read-modify-write of a list in the cache on every request.
+    throttle_classes: list = []
 
     @extend_schema(
         request=LookupRequestSerializer,

@@ -54,7 +54,9 @@ def _lookups(examples: list[int]) -> None:
     for i, cnic in enumerate(examples[:6]):
         channel = (Channel.SMS, Channel.WEB, Channel.API)[i % 3]
         services.voting_details_lookup(cnic_text=str(cnic), channel=channel, sender=f"+92300000{200 + i:04d}")
-    many = Elector.objects.order_by("id").values_list("cnic", flat=True)[: settings.EVP_ABUSE_DISTINCT_CNICS + 2]
+    many = Elector.objects.order_by("block__code", "roll", "serial").values_list("cnic", flat=True)[
+        : settings.EVP_ABUSE_DISTINCT_CNICS + 2
+    ]
     for cnic in many:
         services.voting_details_lookup(cnic_text=str(cnic), channel=Channel.WEB, sender="203.0.113.77")
     services.lookup_counts_flush()
@@ -68,9 +70,11 @@ def seed_roll(out: Printer) -> None:
         _roll()
     active = Elector.objects.filter(status=ElectorStatus.ACTIVE)
     examples = [
-        active.filter(block__station_ranges__station__constituency__code="NA-120", gender="M").order_by("id").first(),
-        active.filter(gender="F").order_by("id").first(),
-        Elector.objects.filter(status=ElectorStatus.DELETED).order_by("id").first(),
+        active.filter(block__station_ranges__station__constituency__code="NA-120", gender="M")
+        .order_by("block__code", "roll", "serial")
+        .first(),
+        active.filter(gender="F").order_by("block__code", "roll", "serial").first(),
+        Elector.objects.filter(status=ElectorStatus.DELETED).order_by("block__code", "roll", "serial").first(),
     ]
     found = [e.cnic for e in examples if e is not None]
     if fresh:

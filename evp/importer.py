@@ -329,7 +329,7 @@ def _apply(record: RollImport, counts: Counts, now: datetime.datetime) -> None:
         matched = cursor.fetchone()[0]
         cursor.execute(
             "INSERT INTO evp_electorchange (elector_id, changed_at, source, before, after)"
-            f" SELECT e.id, %s, %s, {before}, {after} FROM {STAGE} s JOIN evp_elector e ON e.cnic = s.cnic"
+            f" SELECT e.cnic, %s, %s, {before}, {after} FROM {STAGE} s JOIN evp_elector e ON e.cnic = s.cnic"
             f" WHERE {changed}",
             [now, f"import:{record.pk}"],
         )

@@ -4,7 +4,8 @@ no Redis (the embedded default, where runserver is the only process):
 - a block on the sender (set when it asked for too many different CNICs), checked first;
 - hits per sender in a fixed window, hits per CNIC in a fixed window (any sender, any channel);
 - the different CNICs one sender asked for in the abuse window (a set of keyed hashes);
-- lookups per hour, channel and outcome (a hash per hour, written to LookupCount by a task).
+- lookups per hour, channel and outcome (counted in the process, added to a hash per hour once a second,
+  written to LookupCount by a task; a process that dies loses at most its last second of counts).
 
 Senders and CNICs arrive here already hashed (services._token): no personal data goes into Redis.
 """
@@ -130,22 +131,45 @@ def _hour_key(hour: int) -> str:
     return f"{_prefix()}counts:{hour}"
 
 
+PUSH_SECONDS = 1.0  # a process adds its lookups to the shared counters at most this often
+_pending: dict[tuple[int, str], int] = {}
+_pushed_at = [0.0]
+
+
 def count(*, channel: str, outcome: str) -> None:
-    """One lookup of this channel and outcome in the current hour."""
-    hour = int(time.time() // 3600)
-    field = f"{channel}:{outcome}"
+    """One lookup of this channel and outcome in the current hour. Counted in the process and added to the
+    shared counters at most once a second (one round trip a second, not one a lookup)."""
+    now = time.time()
+    key = (int(now // 3600), f"{channel}:{outcome}")
+    with _lock:
+        _pending[key] = _pending.get(key, 0) + 1
+        due = now - _pushed_at[0] >= PUSH_SECONDS
+    if due:
+        push()
+
+
+def push() -> None:
+    """Add this process's pending counts to the shared ones (Redis, or this process's own store)."""
+    with _lock:
+        pending = dict(_pending)
+        _pending.clear()
+        _pushed_at[0] = time.time()
+    if not pending:
+        return
     if settings.REDIS_URL:
         pipe = _client().pipeline(transaction=False)
-        pipe.hincrby(_hour_key(hour), field, 1)
-        pipe.expire(_hour_key(hour), 3 * 86400)
+        for (hour, field), n in pending.items():
+            pipe.hincrby(_hour_key(hour), field, n)
+            pipe.expire(_hour_key(hour), 3 * 86400)
         pipe.execute()
-    else:
-        with _lock:
-            expires, value = _local.get(_hour_key(hour), (0.0, None))
+        return
+    with _lock:
+        for (hour, field), n in pending.items():
+            _expires, value = _local.get(_hour_key(hour), (0.0, None))
             if not isinstance(value, dict):
                 value = {}
                 _local[_hour_key(hour)] = (time.time() + 3 * 86400, value)
-            value[field] = value.get(field, 0) + 1
+            value[field] = value.get(field, 0) + n
 
 
 def counts(hours: list[int]) -> dict[int, dict[str, int]]:
@@ -167,6 +191,7 @@ def counts(hours: list[int]) -> dict[int, dict[str, int]]:
 
 
 def reset_local() -> None:
-    """Forget the in-process counters (tests of the embedded default)."""
+    """Forget the in-process counters and pending counts (tests)."""
     with _lock:
         _local.clear()
+        _pending.clear()

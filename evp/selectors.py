@@ -1,6 +1,8 @@
 """Reads of the roll. ``elector_voting_details`` is the 8300 lookup: one query on the CNIC's unique index, joined
 to the block, its district and tehsil, the station range that holds the elector's serial, the station, its
-constituency and the other house's constituency (through the station's counterpart)."""
+constituency and the other house's constituency (through the station's counterpart). On PostgreSQL the query
+runs inside the function evp_voting_details (migration 0002), which keeps its plan: planning the join costs
+more than running it. Change both together."""
 
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ def elector_voting_details(cnic: str | int) -> VotingDetails | None:
     """The 8300 details of the elector with this CNIC (13 digits, already normalised), or None."""
     global _SQL
     if _SQL is None:
-        _SQL = _sql()
+        _SQL = "SELECT * FROM evp_voting_details(%s)" if connection.vendor == "postgresql" else _sql()
     with connection.cursor() as cursor:
         cursor.execute(_SQL, [int(cnic)])
         row = cursor.fetchone()

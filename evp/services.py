@@ -145,6 +145,7 @@ def abuse_block_lift(*, actor, block_id: int) -> AbuseBlock:
 def lookup_counts_flush(*, hours: int = 3) -> int:
     """Write the counters of the last ``hours`` hours to LookupCount (never lowering a stored count: the
     counters live in Redis, which keeps nothing on disk). Returns the rows written."""
+    limits.push()
     current = int(timezone.now().timestamp() // 3600)
     rows = []
     for hour, fields in limits.counts([current - i for i in range(hours)]).items():

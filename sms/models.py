@@ -232,6 +232,8 @@ class InboundMessage(models.Model):
     reply = models.OneToOneField(
         Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound", verbose_name=_("reply")
     )
+    # The answer given in the webhook's response (SMS_INBOUND_REPLY=twiml), when there is no reply Message.
+    reply_text = models.TextField(_("reply given in the webhook's answer"), blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
 
     class Meta:

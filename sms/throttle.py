@@ -24,18 +24,42 @@ redis.call('EXPIRE', KEYS[1], 60)
 return granted
 """
 
+_COUNT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
 _lock = threading.Lock()
 _local_buckets: dict[str, tuple[float, float]] = {}
-_script = None
+_scripts: dict[str, object] = {}
+
+
+def _redis_script(source: str):
+    if source not in _scripts:
+        import redis
+
+        _scripts[source] = redis.Redis.from_url(settings.REDIS_URL).register_script(source)
+    return _scripts[source]
 
 
 def _redis_take(key: str, rate: float, burst: float, want: int) -> int:
-    global _script
-    if _script is None:
-        import redis
+    return int(_redis_script(_SCRIPT)(keys=[key], args=[rate, burst, want]))  # type: ignore[operator]
 
-        _script = redis.Redis.from_url(settings.REDIS_URL).register_script(_SCRIPT)
-    return int(_script(keys=[key], args=[rate, burst, want]))
+
+def window_count(key: str, seconds: int) -> int:
+    """Count one more event under ``key`` in a window that starts with its first event and lasts ``seconds``;
+    returns the count so far. One round trip to Redis (the local-memory cache without Redis)."""
+    if settings.REDIS_URL:
+        return int(_redis_script(_COUNT)(keys=[key], args=[seconds]))  # type: ignore[operator]
+    from django.core.cache import cache  # the local-memory cache of the embedded default
+
+    cache.add(key, 0, timeout=seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=seconds)
+        return 1
 
 
 def _local_take(key: str, rate: float, burst: float, want: int) -> int:

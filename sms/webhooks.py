@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from core.exceptions import DomainError
 
@@ -80,7 +81,7 @@ def inbound(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     try:
-        inbound_receive(
+        row = inbound_receive(
             provider_id=request.POST.get("MessageSid", "") or request.POST.get("SmsSid", ""),
             sender=request.POST.get("From", ""),
             recipient=request.POST.get("To", ""),
@@ -88,4 +89,12 @@ def inbound(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         return _error(exc)
+    if row.reply_text:  # SMS_INBOUND_REPLY=twiml: the provider sends the answer itself
+        return HttpResponse(reply_twiml(row.reply_text), content_type="text/xml")
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+def reply_twiml(text: str) -> str:
+    response = MessagingResponse()
+    response.message(text)
+    return str(response)

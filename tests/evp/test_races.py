@@ -16,7 +16,10 @@ from evp import services
 from evp.models import AbuseBlock
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]  # no reference data needed: none is restored
 
 
 def together(calls) -> list:

@@ -258,3 +258,15 @@ def test_sms_lookups_are_limited_per_phone_number(inbound_sms, man, settings):
     refused = reply_to(inbound_sms(f"{MAN} EN"))
     assert "Too many lookups" in refused.body and "310000001" not in refused.body
     assert "310000001" in reply_to(inbound_sms(f"{MAN} EN", sender="+923009876543")).body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["35202-1234567-3", "ووٹ ۳۵۲۰۲۱۲۳۴۵۶۷۳ EN", "35202-1234567"])
+def test_with_twiml_replies_the_8300_answer_is_in_the_webhook_response(inbound_sms, man, memory, settings, body):
+    settings.SMS_INBOUND_REPLY = "twiml"
+    response = inbound_sms(body)
+    row = InboundMessage.objects.get()
+    assert response.status_code == 200 and row.reply is None and row.handler in ("cnic", "vote")
+    assert f"<Message>{row.reply_text}</Message>".encode() in response.content
+    assert segments(row.reply_text) <= 2 and "1234567-3" not in row.body and "12345673" not in row.body
+    assert man.name not in row.reply_text and not Message.objects.exists() and memory.sent() == []

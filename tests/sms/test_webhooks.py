@@ -187,3 +187,33 @@ def test_the_twilio_double_reports_out_of_order_and_the_message_ends_delivered(l
         assert message.status == "delivered" and message.provider_id.startswith("SM")
         history = list(message.events.values_list("status", "source"))
         assert history[-1] == ("delivered", "report") and ("sent", "report") not in history
+
+
+@pytest.mark.django_db
+def test_with_twiml_replies_the_answer_rides_on_the_webhook_response(signed, committed, settings, memory):
+    settings.SMS_INBOUND_REPLY = "twiml"
+    data = {"MessageSid": "SMtw1", "From": fake_phone(8), "To": "8300", "Body": "STOP"}
+    response = committed(signed, "/sms/inbound/", data)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/xml")
+    assert b"<Response><Message>" in response.content
+    row = InboundMessage.objects.get()
+    assert row.handler == "opt_out" and row.reply is None and row.reply_text
+    assert row.reply_text.encode() in response.content
+    assert OptOut.objects.filter(phone=fake_phone(8)).exists()
+    assert not Message.objects.exists() and memory.sent() == []  # nothing queued, nothing handed to a worker
+    # The provider delivers the same webhook again: the first answer, one row.
+    again = committed(signed, "/sms/inbound/", data)
+    assert again.content == response.content and InboundMessage.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_with_twiml_replies_a_flooding_sender_is_logged_and_not_answered(signed, committed, settings):
+    settings.SMS_INBOUND_REPLY = "twiml"
+    bodies = [
+        committed(signed, "/sms/inbound/", {"MessageSid": f"SMtf{n}", "From": fake_phone(9), "Body": "hi"})
+        for n in range(7)
+    ]
+    assert [b"<Message>" in r.content for r in bodies] == [True] * 5 + [False] * 2
+    assert InboundMessage.objects.filter(rate_limited=True, reply_text="").count() == 2
+    refused = signed("/sms/inbound/", {"MessageSid": "SMtf9", "From": fake_phone(9), "Body": "hi"}, sign=False)
+    assert refused.status_code == 403 and InboundMessage.objects.count() == 7
