@@ -32,15 +32,15 @@ def inbound_receive(*, provider_id: str, sender: str, recipient: str, body: str)
         raise DomainError("missing_id", _("The message has no id."), field="MessageSid")
     if len(body) > MAX_BODY:
         raise DomainError("too_long", _("The message is longer than %s characters.") % MAX_BODY, field="Body")
-    found = InboundMessage.objects.filter(provider_id=provider_id).first()
-    if found is not None:
-        return found
     try:
         phone = normalize_mobile(sender)
     except InvalidPhone:
         phone = ""
     if settings.SMS_INBOUND_REPLY == "twiml":
         return _receive_answering_inline(provider_id, phone, sender, recipient, body)
+    found = InboundMessage.objects.filter(provider_id=provider_id).first()
+    if found is not None:
+        return found
     limited = _over_limit(phone or sender)
     try:
         with transaction.atomic():
