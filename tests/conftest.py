@@ -58,3 +58,30 @@ def _english_after_each_test():
 
     yield
     translation.activate("en")
+
+
+# --- SMS, shared by the apps that send or answer messages ------------------------------------------------------
+
+
+@pytest.fixture
+def memory(settings):
+    """The in-memory SMS provider: what was handed over is in memory.sent()."""
+    from sms.providers.local import MemoryProvider
+
+    settings.SMS_PROVIDER = "memory"
+    settings.SMS_RATE_PER_SECOND = 0
+    settings.PUBLIC_BASE_URL = "https://portal.example.pk"
+    MemoryProvider.reset()
+    yield MemoryProvider
+    MemoryProvider.reset()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a service and then what it left for after the commit (the tasks it enqueued, run eagerly)."""
+
+    def run(fn, /, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(*args, **kwargs)
+
+    return run

@@ -20,7 +20,6 @@ from core.models import CensusBlock, Constituency, PollingStation, Province, Rol
 from evp import limits
 from evp.models import Elector
 from evp.roll import COLUMNS
-from sms.providers.local import MemoryProvider
 from tests.core.test_admin import verified_login
 from tests.evp.factories import CensusBlockFactory, DistrictFactory, ElectorFactory, StationRangeFactory
 from tests.factories import ConstituencyFactory, PollingStationFactory, UserFactory
@@ -174,27 +173,6 @@ def today() -> datetime.date:
 
 
 # --- SMS -----------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def memory(settings):
-    settings.SMS_PROVIDER = "memory"
-    settings.SMS_RATE_PER_SECOND = 0
-    settings.PUBLIC_BASE_URL = BASE
-    MemoryProvider.reset()
-    yield MemoryProvider
-    MemoryProvider.reset()
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a call and then what it left for after the commit (tasks run eagerly, on_commit hooks)."""
-
-    def run(fn, /, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(*args, **kwargs)
-
-    return run
 
 
 @pytest.fixture

@@ -6,18 +6,7 @@ import pytest
 
 from core.models import Role, RoleAssignment
 from sms.models import Contact, ContactGroup
-from sms.providers.local import MemoryProvider
 from tests.factories import UserFactory
-
-
-@pytest.fixture
-def memory(settings):
-    settings.SMS_PROVIDER = "memory"
-    settings.SMS_RATE_PER_SECOND = 0
-    settings.PUBLIC_BASE_URL = "https://portal.example.pk"
-    MemoryProvider.reset()
-    yield MemoryProvider
-    MemoryProvider.reset()
 
 
 def officer(username: str):
@@ -48,14 +37,3 @@ def media_group(db):
         c = Contact.objects.create(name=f"Reporter {n}", phone=fake_phone(n), language="en" if n % 3 == 0 else "ur")
         c.groups.add(group)
     return group
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a service and then what it left for after the commit (the tasks it enqueued, run eagerly)."""
-
-    def run(fn, /, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(*args, **kwargs)
-
-    return run
