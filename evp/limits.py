@@ -5,13 +5,16 @@ no Redis (the embedded default, where runserver is the only process):
 - hits per sender in a fixed window, hits per CNIC in a fixed window (any sender, any channel);
 - the different CNICs one sender asked for in the abuse window (a set of keyed hashes);
 - lookups per hour, channel and outcome (counted in the process, added to a hash per hour once a second,
-  written to LookupCount by a task; a process that dies loses at most its last second of counts).
+  written to LookupCount by a task, and at the process's exit; a process that is killed loses at most its last
+  second of counts, and an idle one holds its last second until its next lookup or its exit).
 
 Senders and CNICs arrive here already hashed (services._token): no personal data goes into Redis.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -134,6 +137,14 @@ def _hour_key(hour: int) -> str:
 PUSH_SECONDS = 1.0  # a process adds its lookups to the shared counters at most this often
 _pending: dict[tuple[int, str], int] = {}
 _pushed_at = [0.0]
+
+
+def _push_at_exit() -> None:
+    with contextlib.suppress(Exception):  # Redis gone at shutdown: those counts are lost, the exit goes on
+        push()
+
+
+atexit.register(_push_at_exit)  # a web process that stops keeps no counts back
 
 
 def count(*, channel: str, outcome: str) -> None:
