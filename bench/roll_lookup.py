@@ -85,7 +85,6 @@ import platform
 import random
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -335,7 +334,7 @@ def main() -> None:
                 "LOG_LEVEL": args.log_level,
                 "SMS_INBOUND_REPLY": mode,
             }
-            server = Server(args.workers, args.threads, server_env, log_dir / f"roll_lookup-gunicorn-{mode}.log")
+            server = Server(args.workers, args.threads, server_env, log_dir, name=f"roll_lookup-{mode}")
             say(
                 "server" if i == 0 else f"server_{i + 1}",
                 f"gunicorn {server.describe()}, DEBUG off, LOG_LEVEL {args.log_level}, PROXY_COUNT=1, "
@@ -834,27 +833,16 @@ def prepared_lookups(sql: str, work: list[tuple[int, bool]]) -> list[float]:
 # --- the server -------------------------------------------------------------------------------------------------
 
 
-class Server:
-    """gunicorn with the bench's settings module, in a session of its own (stopped by its pid only)."""
+class Server(ge_night.Server):
+    """ge_night's gunicorn (its own session, stopped by its pid only) with the bench's settings module, ready
+    when the minimal endpoint answers a POST."""
 
-    def __init__(self, workers: int, threads: int, env: dict[str, str], log_path: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+    def __init__(self, workers: int, threads: int, env: dict[str, str], log_dir: Path, name: str) -> None:
         self.workers, self.threads = workers, threads
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        cmd = [str(gunicorn), "ecp_portal.wsgi:application", "-b", f"127.0.0.1:{self.port}", "-w", str(workers)]
-        if threads:
-            cmd += ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30"]
-        else:
-            cmd += ["--worker-class", "sync"]
-        cmd += ["--log-level", "warning", "--timeout", "120", "--graceful-timeout", "10"]
-        self.log_path = log_path
-        self.log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            cmd, cwd=ROOT, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        until = time.monotonic() + 60
+        super().__init__(ge_night.ServerSpec(workers, threads), env, log_dir, name=name)
+
+    def _wait_ready(self, seconds: float = 60) -> None:
+        until = time.monotonic() + seconds
         while time.monotonic() < until and self.process.poll() is None:
             try:
                 if post(self.port, MINIMAL_PATH, b"x=1", "application/x-www-form-urlencoded")[0] == 200:
@@ -863,25 +851,12 @@ class Server:
                 pass
             time.sleep(0.2)
         self.stop()
-        sys.exit(f"bench: gunicorn did not start; see {log_path}:\n{log_path.read_text()[-3000:]}")
+        sys.exit(f"bench: gunicorn did not start; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
 
     def describe(self) -> str:
         if self.threads:
             return f"{self.workers} gthread workers × {self.threads} threads"
         return f"{self.workers} sync workers"
-
-    def pids(self) -> list[int]:
-        return [self.process.pid, *ge_night.children(self.process.pid)]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)  # its own session: only what it started
-                self.process.wait(timeout=10)
-        self.log.close()
 
 
 def post(port: int, path: str, body: bytes, content_type: str, headers: dict[str, str] | None = None):
