@@ -360,6 +360,12 @@ SMS_INBOUND_MAX_BYTES = env.int("SMS_INBOUND_MAX_BYTES", default=8192)
 # delivery report) or "twiml" (in the webhook's own answer: no Message row, no worker, no second call to the
 # provider; for a short code answering at national peak, such as 8300). docs/sms.md.
 SMS_INBOUND_REPLY = env.str("SMS_INBOUND_REPLY", default="message")
+# One-time codes (sms.services.otp_send / otp_verify): digits, life, wrong tries allowed, codes per number per window.
+SMS_OTP_DIGITS = env.int("SMS_OTP_DIGITS", default=6)
+SMS_OTP_TTL_SECONDS = env.int("SMS_OTP_TTL_SECONDS", default=300)
+SMS_OTP_MAX_ATTEMPTS = env.int("SMS_OTP_MAX_ATTEMPTS", default=5)
+SMS_OTP_PER_PHONE = env.int("SMS_OTP_PER_PHONE", default=3)
+SMS_OTP_WINDOW_SECONDS = env.int("SMS_OTP_WINDOW_SECONDS", default=900)
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")

@@ -24,7 +24,7 @@ from core.phone import InvalidPhone, normalize_mobile
 
 from . import services
 from .forms import phone_error
-from .models import Campaign, Contact, ContactGroup, InboundMessage, Message, MessageEvent, OptOut
+from .models import Campaign, Contact, ContactGroup, InboundMessage, Message, MessageEvent, OptOut, OtpChallenge
 
 
 class ContactGroupAdmin(admin.ModelAdmin):
@@ -156,3 +156,15 @@ admin_site.register(OptOut, OptOutAdmin)
 admin_site.register(Campaign, CampaignAdmin)
 admin_site.register(Message, MessageAdmin)
 admin_site.register(InboundMessage, InboundMessageAdmin)
+
+
+class OtpChallengeAdmin(ReadOnlyAdmin):
+    """One-time codes sent: when, to whom, for what, tries and use; never the code (only its hash is kept)."""
+
+    list_display = ("phone", "purpose", "created_at", "expires_at", "attempts", "verified_at")
+    list_filter = ("purpose",)
+    search_fields = ("=phone",)
+    exclude = ("code_hash",)
+
+
+admin_site.register(OtpChallenge, OtpChallengeAdmin)

@@ -243,3 +243,28 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender}: {self.body[:30]}"
+
+
+class OtpChallenge(models.Model):
+    """A one-time code sent to a mobile number for a purpose (filing a complaint, signing in to verify an
+    entry). Only a keyed hash of the code is kept; the public id is what a form carries between the two steps."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    phone = models.CharField(_("mobile (E.164)"), max_length=16, db_index=True)
+    purpose = models.SlugField(_("purpose"), max_length=40)
+    code_hash = models.CharField(_("code (hash)"), max_length=64)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("message")
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.phone} {self.created_at:%Y-%m-%d %H:%M}"
