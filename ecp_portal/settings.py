@@ -338,6 +338,10 @@ EVP_ABUSE_BLOCK_SECONDS = env.int("EVP_ABUSE_BLOCK_SECONDS", default=86_400)
 EVP_COUNTER_PREFIX = env.str("EVP_COUNTER_PREFIX", default="evp:")  # Redis keys of the counters
 EVP_HASH_KEY = env.str("EVP_HASH_KEY", default="")  # keys the hashes of CNICs and senders; empty: SECRET_KEY
 
+# Complaints (issue 7): the key of the ticket numbers' permutation. Keep it for good: numbers made with another
+# key can collide with this year's earlier ones (the database refuses them). Empty: SECRET_KEY.
+COMPLAINTS_TICKET_KEY = env.str("COMPLAINTS_TICKET_KEY", default="")
+
 # --- outside services -------------------------------------------------------
 # SMS (sms/, docs/sms.md). Provider: console (writes to the log), memory (tests), twilio, smpp.
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="console")
