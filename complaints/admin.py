@@ -5,21 +5,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.admin_site import admin_site
 
 from .models import Category, Complaint, ComplaintEvent
 
 
-class ComplaintEventInline(admin.TabularInline):
+class ComplaintEventInline(ReadOnlyInline):
     model = ComplaintEvent
     fields = ("at", "kind", "office", "is_public", "actor", "text")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Category, site=admin_site)

@@ -135,16 +135,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 # --- users and roles ---------------------------------------------------------------
 
 
-class RoleAssignmentInline(admin.TabularInline):
-    """Read-only here: roles are granted and revoked through the services (links beside it)."""
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown inside their parent and written only by code: nothing added, changed or deleted here.
+    Subclasses name the model and ``fields``; every field is shown read-only."""
 
-    model = RoleAssignment
-    fk_name = "user"
-    fields = ("role", "office", "constituency", "created_at")
-    readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or ()
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -154,6 +154,14 @@ class RoleAssignmentInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class RoleAssignmentInline(ReadOnlyInline):
+    """Read-only here: roles are granted and revoked through the services (links beside it)."""
+
+    model = RoleAssignment
+    fk_name = "user"
+    fields = ("role", "office", "constituency", "created_at")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("office", "constituency")

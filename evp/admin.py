@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.admin_site import admin_site
 from core.cnic import InvalidCNIC, format_cnic, normalize
 
@@ -34,15 +34,9 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
-class ElectorChangeInline(admin.TabularInline):
+class ElectorChangeInline(ReadOnlyInline):
     model = ElectorChange
     fields = ("changed_at", "source", "before", "after")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Elector, site=admin_site)

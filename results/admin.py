@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from core.admin import ReadOnlyAdmin, ServiceAddMixin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAddMixin
 from core.admin_site import admin_site
 
 from . import offline
@@ -35,15 +35,9 @@ class ElectionAdmin(admin.ModelAdmin):
     prepopulated_fields = {"code": ["name"]}
 
 
-class CandidateInline(admin.TabularInline):
+class CandidateInline(ReadOnlyInline):
     model = Candidate
     fields = ["ballot_order", "name", "name_ur", "party", "symbol"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Contest, site=admin_site)

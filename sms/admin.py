@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin, ServiceAddMixin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAddMixin
 from core.admin_site import admin_site
 from core.phone import InvalidPhone, normalize_mobile
 
@@ -104,25 +104,12 @@ class CampaignAdmin(ReadOnlyAdmin):
         )
 
 
-class MessageEventInline(admin.TabularInline):
+class MessageEventInline(ReadOnlyInline):
     """A message's history: read-only, nothing added, changed or deleted."""
 
     model = MessageEvent
     fields = ("at", "status", "source", "detail")
-    readonly_fields = fields
     ordering = ("id",)
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class MessageAdmin(ReadOnlyAdmin):
