@@ -21,8 +21,7 @@ from core.cnic import normalize as normalize_cnic
 from core.exceptions import DomainError
 from core.models import Office
 from core.phone import InvalidPhone, normalize_mobile
-from sms.models import OtpChallenge
-from sms.services import message_send
+from sms.services import message_send, otp_verified
 
 from .models import Category, Complaint, ComplaintEvent, EventKind, TicketCounter
 from .ticket import ticket_number
@@ -102,11 +101,12 @@ def complaint_file(*, data: dict, otp_challenge_id: uuid.UUID | str, language: s
     """File a complaint whose mobile number was verified by a one-time code (sms.services.otp_verify, purpose
     "complaint"); the complainant gets the ticket number by SMS. Nothing is stored when any rule is broken."""
     clean = _checked(data)
-    challenge = OtpChallenge.objects.select_for_update().filter(pk=otp_challenge_id, purpose=OTP_PURPOSE).first()
-    now = timezone.now()
-    fresh = challenge is not None and challenge.verified_at is not None and challenge.verified_at >= now - VERIFIED_FOR
-    if not fresh or challenge is None or challenge.phone != clean["mobile"]:
+    challenge = otp_verified(
+        challenge_id=otp_challenge_id, purpose=OTP_PURPOSE, phone=clean["mobile"], within=VERIFIED_FOR
+    )
+    if challenge is None:
         raise DomainError("otp_required", _("Confirm your mobile number with the code we send you."), field="mobile")
+    now = timezone.now()
     if Complaint.objects.filter(otp=challenge).exists():
         raise DomainError("otp_used", _("This code was already used for a complaint. Ask for a new one."), field="code")
     sequence = _next_sequence(now.year)

@@ -311,14 +311,13 @@ def _whole_file_checks(report: _Report, counts: Counts) -> None:
 
 def _apply(record: RollImport, counts: Counts, now: datetime.datetime) -> None:
     changed = " OR ".join(f"e.{c} <> s.{c}" for c in DATA_COLUMNS)
+    # The changed fields only, as a JSON object of one side's values (the unchanged ones are null, then dropped).
+    pairs = ", ".join(f"'{c}', CASE WHEN e.{c} <> s.{c} THEN {{side}}.{c} END" for c in DATA_COLUMNS)
     if connection.vendor == "postgresql":
-        pairs = ", ".join(f"'{c}', CASE WHEN e.{c} <> s.{c} THEN {{side}}.{c} END" for c in DATA_COLUMNS)
-        before = f"jsonb_strip_nulls(jsonb_build_object({pairs.format(side='e')}))"
-        after = f"jsonb_strip_nulls(jsonb_build_object({pairs.format(side='s')}))"
+        changes = "jsonb_strip_nulls(jsonb_build_object({}))"
     else:  # json_patch drops the members whose value is null
-        pairs = ", ".join(f"'{c}', CASE WHEN e.{c} <> s.{c} THEN {{side}}.{c} END" for c in DATA_COLUMNS)
-        before = f"json_patch('{{}}', json_object({pairs.format(side='e')}))"
-        after = f"json_patch('{{}}', json_object({pairs.format(side='s')}))"
+        changes = "json_patch('{{}}', json_object({}))"
+    before, after = (changes.format(pairs.format(side=side)) for side in ("e", "s"))
     targets = ", ".join(DATA_COLUMNS)
     updates = ", ".join(f"{c} = excluded.{c}" for c in DATA_COLUMNS)
     differs = " OR ".join(f"evp_elector.{c} <> excluded.{c}" for c in DATA_COLUMNS)
@@ -344,6 +343,3 @@ def _apply(record: RollImport, counts: Counts, now: datetime.datetime) -> None:
             [now],
         )
         cursor.execute(f"DROP TABLE {STAGE}")
-
-
-__all__ = ["COLUMNS", "Counts", "RollFileError", "roll_import"]

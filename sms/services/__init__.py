@@ -5,7 +5,8 @@
 - ``campaign_create(actor=…, title=…, audience_key=…, template_ur=…, template_en=…, send_at=…)``: a bulk
   campaign to an audience (``sms.audiences``), waiting for a second officer's ``campaign_approve``.
 - ``optout_add`` / ``optout_remove`` / ``is_opted_out``; ``contacts_import``; ``delivery_report_apply``;
-  ``inbound_receive`` (the keyword router, ``sms.inbound``); ``otp_send`` / ``otp_verify`` (one-time codes).
+  ``inbound_receive`` (the keyword router, ``sms.inbound``);
+  ``otp_send`` / ``otp_verify`` / ``otp_verified`` (one-time codes).
 
 docs/sms.md explains the states, exactly-once hand-over and the webhooks.
 """
@@ -24,7 +25,7 @@ from .contacts import ImportReport, contacts_import, is_opted_out, optout_add, o
 from .dispatch import campaign_dispatch_run, message_dispatch_run, recover_expired_leases, sweep
 from .inbound import inbound_receive
 from .messages import delivery_report_apply, message_send, template_check
-from .otp import otp_send, otp_verify
+from .otp import otp_send, otp_verified, otp_verify
 
 __all__ = [
     "ImportReport",
@@ -44,6 +45,7 @@ __all__ = [
     "message_dispatch_run",
     "message_send",
     "otp_send",
+    "otp_verified",
     "otp_verify",
     "optout_add",
     "optout_remove",

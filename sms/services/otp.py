@@ -100,3 +100,16 @@ def otp_verify(*, challenge_id: uuid.UUID | str, code: str, purpose: str) -> Otp
     if not right:  # the try is counted (committed above) and the call refused
         raise DomainError("otp_wrong", _("The code is not right. Check the SMS and try again."), field="code")
     return challenge
+
+
+def otp_verified(*, challenge_id: uuid.UUID | str, purpose: str, phone: str, within: timedelta) -> OtpChallenge | None:
+    """The challenge if it verified ``phone`` for ``purpose`` no longer ago than ``within``, locked for the rest
+    of the caller's transaction (so one verification guards one write); else None."""
+    try:
+        key = uuid.UUID(str(challenge_id))
+    except ValueError:
+        return None
+    challenge = OtpChallenge.objects.select_for_update().filter(pk=key, purpose=purpose, phone=phone).first()
+    if challenge is None or challenge.verified_at is None or challenge.verified_at < timezone.now() - within:
+        return None
+    return challenge
