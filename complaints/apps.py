@@ -14,6 +14,7 @@ class ComplaintsConfig(AppConfig):
         icon="inbox",
         url_name="complaints:index",
         order=20,
-        available=False,
-        staff_roles=("desk_officer",),
+        available=True,
+        staff_roles=("desk_officer", "complaints_supervisor"),
+        staff_url_name="complaints:inbox",
     )

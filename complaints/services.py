@@ -1,32 +1,62 @@
-"""Complaint use cases. Built so far: filing (``complaint_file``). Desks, movements, replies, SLAs and
-escalation are issue 7's next steps."""
+"""Complaint use cases: filing, the desks' movements and replies, the complainant's answers and reopening, and
+the SLA sweep (warnings and escalation). Each locks the complaint row, checks the state and the actor's scope,
+appends timeline events, audits, and texts the complainant at every public change. A refusal changes nothing."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import override
 
 from core import audit
 from core.cnic import InvalidCNIC
 from core.cnic import normalize as normalize_cnic
-from core.exceptions import DomainError
+from core.exceptions import ConflictError, DomainError
 from core.models import Office
+from core.models.offices import SECRETARIAT_KINDS
 from core.phone import InvalidPhone, normalize_mobile
 from sms.services import message_send, otp_verified
 
-from .models import Category, Complaint, ComplaintEvent, EventKind, TicketCounter
+from . import attachments as files
+from . import selectors, sla
+from .models import (
+    OPEN_STATUSES,
+    Attachment,
+    CannedResponse,
+    Category,
+    Complaint,
+    ComplaintEvent,
+    Desk,
+    EventKind,
+    Status,
+    TicketCounter,
+)
 from .ticket import ticket_number
 
 FILED = audit.register("complaints.filed", "A complaint was filed")
+ASSIGNED = audit.register("complaints.assigned", "A complaint was given to a desk")
+FORWARDED = audit.register("complaints.forwarded", "A complaint was forwarded to another office")
+INFO_REQUESTED = audit.register("complaints.info_requested", "The complainant was asked for information")
+INFO_RECEIVED = audit.register("complaints.info_received", "The complainant gave information")
+NOTED = audit.register("complaints.noted", "An internal note was added to a complaint")
+REPLIED = audit.register("complaints.replied", "A public reply was given on a complaint")
+RESOLVED = audit.register("complaints.resolved", "A complaint was resolved")
+CLOSED = audit.register("complaints.closed", "A complaint was closed")
+REOPENED = audit.register("complaints.reopened", "The complainant reopened a complaint")
+ESCALATED = audit.register("complaints.escalated", "Complaints past a deadline were escalated one office up")
 OTP_PURPOSE = "complaint"
 MAX_DESCRIPTION = 5_000
 VERIFIED_FOR = timedelta(minutes=30)  # a verified number files within this long
@@ -96,11 +126,53 @@ def _checked(data: dict) -> dict:
     return clean
 
 
+ATTACHMENT_REFUSALS = {
+    "empty": _lazy("%(name)s is empty."),
+    "too_large": _lazy("%(name)s is larger than %(limit)s."),
+    "wrong_type": _lazy("%(name)s is not a JPEG or PNG picture or a PDF document."),
+    "too_many_pixels": _lazy("%(name)s has more pixels than a picture may have (%(limit)s megapixels)."),
+    "unreadable": _lazy("%(name)s is damaged or incomplete and cannot be read."),
+}
+
+
+def _checked_attachments(uploads: list[tuple[str, bytes]]) -> list[tuple[str, files.Checked, bytes]]:
+    limit = settings.COMPLAINTS_MAX_ATTACHMENTS
+    if len(uploads) > limit:
+        raise DomainError("too_many_files", _("Attach at most %(n)s files.") % {"n": limit}, field="attachments")
+    checked = []
+    for name, data in uploads:
+        shown = (name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:100]
+        try:
+            result = files.check(
+                data,
+                max_bytes=settings.COMPLAINTS_ATTACHMENT_MAX_BYTES,
+                max_pixels=settings.COMPLAINTS_ATTACHMENT_MAX_PIXELS,
+            )
+        except files.Refused as refused:
+            limit_shown = (
+                f"{settings.COMPLAINTS_ATTACHMENT_MAX_PIXELS / 1e6:g}"
+                if refused.code == "too_many_pixels"
+                else filesizeformat(settings.COMPLAINTS_ATTACHMENT_MAX_BYTES)
+            )
+            message = str(ATTACHMENT_REFUSALS[refused.code]) % {"name": shown, "limit": limit_shown}
+            raise DomainError(f"attachment_{refused.code}", message, field="attachments") from None
+        checked.append((shown, result, data))
+    return checked
+
+
 @transaction.atomic(durable=True)
-def complaint_file(*, data: dict, otp_challenge_id: uuid.UUID | str, language: str = "ur") -> Complaint:
+def complaint_file(
+    *,
+    data: dict,
+    otp_challenge_id: uuid.UUID | str,
+    language: str = "ur",
+    attachments: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
+) -> Complaint:
     """File a complaint whose mobile number was verified by a one-time code (sms.services.otp_verify, purpose
-    "complaint"); the complainant gets the ticket number by SMS. Nothing is stored when any rule is broken."""
+    "complaint"), with up to COMPLAINTS_MAX_ATTACHMENTS files (name, bytes); the complainant gets the ticket
+    number by SMS. Nothing is stored when any rule is broken."""
     clean = _checked(data)
+    uploads = _checked_attachments(list(attachments))
     challenge = otp_verified(
         challenge_id=otp_challenge_id, purpose=OTP_PURPOSE, phone=clean["mobile"], within=VERIFIED_FOR
     )
@@ -110,6 +182,10 @@ def complaint_file(*, data: dict, otp_challenge_id: uuid.UUID | str, language: s
     if Complaint.objects.filter(otp=challenge).exists():
         raise DomainError("otp_used", _("This code was already used for a complaint. Ask for a new one."), field="code")
     sequence = _next_sequence(now.year)
+    calendar, plans = selectors.sla_context()
+    plan = sla.plan_for(plans, clean["category"].pk, "normal")
+    first = sla.start(calendar, now, plan.first_response)
+    resolution = sla.start(calendar, now, plan.resolution)
     complaint = Complaint.objects.create(
         ticket=ticket_number(now.year, sequence, _ticket_key()),
         year=now.year,
@@ -119,8 +195,19 @@ def complaint_file(*, data: dict, otp_challenge_id: uuid.UUID | str, language: s
         office=clean["office"],
         otp=challenge,
         created_at=now,
+        updated_at=now,
+        first_response_due=first.due,
+        first_response_warn_at=first.warn_at,
+        resolution_due=resolution.due,
+        resolution_warn_at=resolution.warn_at,
         **{k: v for k, v in clean.items() if k not in ("office",)},
     )
+    for name, checked, content in uploads:
+        attachment = Attachment(
+            complaint=complaint, name=name, content_type=checked.content_type, size=checked.size, sha256=checked.sha256
+        )
+        attachment.file.save(f"upload.{attachment.extension}", ContentFile(content), save=False)
+        attachment.save()
     ComplaintEvent.objects.create(complaint=complaint, at=now, kind=EventKind.FILED, office=complaint.office)
     with override(complaint.language):
         body = _("ECP: your complaint is registered as %(ticket)s. Keep this number to follow it.") % {
@@ -132,7 +219,12 @@ def complaint_file(*, data: dict, otp_challenge_id: uuid.UUID | str, language: s
     audit.record(
         action=FILED,
         target=complaint,
-        data={"ticket": complaint.ticket, "office": complaint.office.code, "category": complaint.category.code},
+        data={
+            "ticket": complaint.ticket,
+            "office": complaint.office.code,
+            "category": complaint.category.code,
+            "attachments": [u[1].sha256 for u in uploads],
+        },
     )
     return complaint
 
@@ -146,3 +238,439 @@ def _next_sequence(year: int) -> int:
     counter.last += 1
     counter.save(update_fields=["last"])
     return counter.last - 1
+
+
+# --- the desks ------------------------------------------------------------------------------------------------
+
+MAX_TEXT = 5_000
+SMS_EXCERPT = 120
+
+
+def _locked(actor, complaint_id: int) -> Complaint:
+    """The complaint, locked for this transaction, if it is in the actor's scope; refused otherwise (and for an
+    unknown id alike: no hint whether it exists)."""
+    offices = selectors.visible_office_ids(actor)
+    qs = Complaint.objects.select_for_update().filter(pk=complaint_id)
+    if offices is not None:
+        qs = qs.filter(office_id__in=offices)
+    complaint = qs.first()
+    if complaint is None:
+        raise DomainError("not_found", _("This complaint is not in your offices."), status=404)
+    return complaint
+
+
+def _text(text: str, *, required: bool = True, field: str = "text") -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise DomainError("text_required", _("Write the text first."), field=field)
+    if len(text) > MAX_TEXT:
+        raise DomainError("text_too_long", _("At most %(n)s characters.") % {"n": f"{MAX_TEXT:,}"}, field=field)
+    return text
+
+
+def _require_open(complaint: Complaint) -> None:
+    if complaint.status not in OPEN_STATUSES:
+        raise ConflictError(
+            "not_open",
+            _("This complaint is %(status)s: reopen it first.") % {"status": complaint.get_status_display().lower()},
+            status=409,
+        )
+
+
+def _event(complaint: Complaint, kind: str, *, now, actor=None, text: str = "", public: bool = True):
+    return ComplaintEvent.objects.create(
+        complaint=complaint,
+        at=now,
+        kind=kind,
+        is_public=public,
+        office_id=complaint.office_id,
+        desk_id=complaint.desk_id,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        text=text,
+    )
+
+
+def _tracking_url() -> str:
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return f"{base}/complaints/track/" if base else ""
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SMS_EXCERPT else text[: SMS_EXCERPT - 1] + "…"
+
+
+def _tell(complaint: Complaint, event: ComplaintEvent, message: str, text: str = "") -> None:
+    """Text the complainant about a public change (in the complaint's language), once per event."""
+    with override(complaint.language):
+        body = message % {"ticket": complaint.ticket}
+        if text:
+            body += "\n" + _excerpt(text)
+        url = _tracking_url()
+        if url:
+            body += "\n" + _("Follow it: %(url)s") % {"url": url}
+    message_send(
+        to=complaint.mobile, body=body, language=complaint.language, idempotency_key=f"complaint:event:{event.pk}"
+    )
+
+
+def _mark_responded(complaint: Complaint, now) -> None:
+    if complaint.responded_at is None:
+        complaint.responded_at = now
+    complaint.first_response_due = complaint.first_response_warn_at = complaint.first_response_left = None
+
+
+def _save(complaint: Complaint, now) -> None:
+    complaint.updated_at = now
+    complaint.save()
+
+
+def _audit(action: str, complaint: Complaint, actor, **data) -> None:
+    audit.record(action=action, target=complaint, actor=actor, data={"ticket": complaint.ticket, **data})
+
+
+@transaction.atomic
+def complaint_assign(*, actor, complaint_id: int, desk_id: int, note: str = "") -> Complaint:
+    """Give the complaint to a desk of any office in the actor's scope (a desk of another office moves it there:
+    a forward). A new complaint is then in progress, and the complainant is told."""
+    complaint = _locked(actor, complaint_id)
+    _require_open(complaint)
+    note = _text(note, required=False, field="note")
+    desk = Desk.objects.filter(pk=desk_id, is_active=True).select_related("office").first()
+    if desk is None:
+        raise DomainError("bad_desk", _("Choose a desk from the list."), field="desk")
+    if desk.office_id != complaint.office_id:
+        return _forward(actor, complaint, desk.office, desk, note)
+    if desk.pk == complaint.desk_id:
+        raise ConflictError("same_desk", _("The complaint is already at this desk."), field="desk", status=409)
+    now = timezone.now()
+    complaint.desk = desk
+    was_new = complaint.status == Status.NEW
+    if was_new:
+        complaint.status = Status.IN_PROGRESS
+    _save(complaint, now)
+    event = _event(complaint, EventKind.ASSIGNED, now=now, actor=actor, text=note)
+    if was_new:
+        _tell(complaint, event, _("ECP: your complaint %(ticket)s is now being handled."))
+    _audit(ASSIGNED, complaint, actor, office=complaint.office.code, desk=desk.pk)
+    return complaint
+
+
+@transaction.atomic
+def complaint_forward(*, actor, complaint_id: int, office_id: int, note: str) -> Complaint:
+    """Send the complaint to another office's inbox, with a note saying why (kept internal)."""
+    complaint = _locked(actor, complaint_id)
+    _require_open(complaint)
+    note = _text(note, field="note")
+    office = Office.objects.filter(pk=office_id, is_active=True).first()
+    if office is None:
+        raise DomainError("bad_office", _("Choose the office from the list."), field="office")
+    if office.pk == complaint.office_id:
+        raise ConflictError("same_office", _("The complaint is already at this office."), field="office", status=409)
+    return _forward(actor, complaint, office, None, note)
+
+
+def _forward(actor, complaint: Complaint, office: Office, desk: Desk | None, note: str) -> Complaint:
+    now = timezone.now()
+    source = complaint.office.code
+    complaint.office, complaint.desk = office, desk
+    _save(complaint, now)
+    _event(complaint, EventKind.FORWARDED, now=now, actor=actor)
+    if note:
+        _event(complaint, EventKind.NOTE, now=now, actor=actor, text=note, public=False)
+    _audit(FORWARDED, complaint, actor, source=source, office=office.code, desk=desk.pk if desk else None)
+    return complaint
+
+
+@transaction.atomic
+def complaint_request_info(*, actor, complaint_id: int, text: str) -> Complaint:
+    """Ask the complainant for information: the SLA clock stops until the answer arrives."""
+    complaint = _locked(actor, complaint_id)
+    _require_open(complaint)
+    if complaint.status == Status.WAITING:
+        raise ConflictError(
+            "already_waiting", _("The complainant was already asked and has not answered yet."), status=409
+        )
+    text = _text(text)
+    now = timezone.now()
+    _mark_responded(complaint, now)
+    if complaint.resolution_due is not None:
+        calendar = selectors.business_calendar()
+        complaint.resolution_left = sla.left_at(calendar, now, complaint.resolution_due)
+        complaint.resolution_due = complaint.resolution_warn_at = None
+    complaint.status = Status.WAITING
+    _save(complaint, now)
+    event = _event(complaint, EventKind.INFO_REQUESTED, now=now, actor=actor, text=text)
+    _tell(complaint, event, _("ECP: about your complaint %(ticket)s we need more information:"), text)
+    _audit(INFO_REQUESTED, complaint, actor)
+    return complaint
+
+
+@transaction.atomic
+def complaint_answer(*, complaint_id: int, text: str) -> Complaint:
+    """The complainant's answer (from the tracking page): the complaint is in progress again and the SLA clock
+    restarts with the office time that was left."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
+    if complaint.status != Status.WAITING:
+        raise ConflictError(
+            "not_waiting", _("Nothing was asked: write to the office through a new complaint."), status=409
+        )
+    text = _text(text)
+    now = timezone.now()
+    calendar, plans = selectors.sla_context()
+    plan = sla.plan_for(plans, complaint.category_id, complaint.priority)
+    if complaint.resolution_left is not None:
+        deadline = sla.start(calendar, now, plan.resolution, left=complaint.resolution_left)
+        complaint.resolution_due, complaint.resolution_warn_at = deadline.due, deadline.warn_at
+        complaint.resolution_left = None
+    complaint.status = Status.IN_PROGRESS
+    _save(complaint, now)
+    event = _event(complaint, EventKind.INFO_RECEIVED, now=now, text=text)
+    _tell(complaint, event, _("ECP: thank you, your answer on %(ticket)s was received."))
+    _audit(INFO_RECEIVED, complaint, None)
+    return complaint
+
+
+@transaction.atomic
+def complaint_note(*, actor, complaint_id: int, text: str) -> ComplaintEvent:
+    """An internal note: never shown to the complainant."""
+    complaint = _locked(actor, complaint_id)
+    text = _text(text)
+    now = timezone.now()
+    _save(complaint, now)
+    event = _event(complaint, EventKind.NOTE, now=now, actor=actor, text=text, public=False)
+    _audit(NOTED, complaint, actor)
+    return event
+
+
+def canned_text(canned_id: int | str | None, language: str) -> str:
+    if not str(canned_id or "").isdigit():
+        return ""
+    canned = CannedResponse.objects.filter(pk=int(canned_id), is_active=True).first()
+    if canned is None:
+        return ""
+    return canned.body_ur if language == "ur" else canned.body
+
+
+@transaction.atomic
+def complaint_reply(*, actor, complaint_id: int, text: str) -> Complaint:
+    """A public reply: shown on the tracking page and texted; it meets the first-response deadline."""
+    complaint = _locked(actor, complaint_id)
+    _require_open(complaint)
+    text = _text(text)
+    now = timezone.now()
+    _mark_responded(complaint, now)
+    _save(complaint, now)
+    event = _event(complaint, EventKind.REPLY, now=now, actor=actor, text=text)
+    _tell(complaint, event, _("ECP replied on your complaint %(ticket)s:"), text)
+    _audit(REPLIED, complaint, actor)
+    return complaint
+
+
+@transaction.atomic
+def complaint_resolve(*, actor, complaint_id: int, text: str) -> Complaint:
+    """Resolved, with the answer for the complainant, who may reopen it within COMPLAINTS_REOPEN_DAYS."""
+    complaint = _locked(actor, complaint_id)
+    _require_open(complaint)
+    text = _text(text)
+    now = timezone.now()
+    _mark_responded(complaint, now)
+    complaint.resolution_due = complaint.resolution_warn_at = complaint.resolution_left = None
+    complaint.status, complaint.resolved_at = Status.RESOLVED, now
+    _save(complaint, now)
+    event = _event(complaint, EventKind.RESOLVED, now=now, actor=actor, text=text)
+    _tell(complaint, event, _("ECP: your complaint %(ticket)s is resolved:"), text)
+    _audit(RESOLVED, complaint, actor, office=complaint.office.code)
+    return complaint
+
+
+@transaction.atomic
+def complaint_close(*, actor, complaint_id: int) -> Complaint:
+    complaint = _locked(actor, complaint_id)
+    if complaint.status != Status.RESOLVED:
+        raise ConflictError("not_resolved", _("Only a resolved complaint can be closed."), status=409)
+    now = timezone.now()
+    complaint.status, complaint.closed_at = Status.CLOSED, now
+    _save(complaint, now)
+    event = _event(complaint, EventKind.CLOSED, now=now, actor=actor)
+    _tell(complaint, event, _("ECP: your complaint %(ticket)s is closed."))
+    _audit(CLOSED, complaint, actor)
+    return complaint
+
+
+def reopen_until(complaint: Complaint):
+    if complaint.resolved_at is None:
+        return None
+    return complaint.resolved_at + timedelta(days=settings.COMPLAINTS_REOPEN_DAYS)
+
+
+@transaction.atomic
+def complaint_reopen(*, complaint_id: int, reason: str) -> Complaint:
+    """The complainant reopens a resolved or closed complaint (within COMPLAINTS_REOPEN_DAYS of its
+    resolution): back in progress at the same office and desk, with a fresh resolution deadline."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
+    until = reopen_until(complaint)
+    if complaint.status not in (Status.RESOLVED, Status.CLOSED) or until is None:
+        raise ConflictError("not_resolved", _("Only a resolved complaint can be reopened."), status=409)
+    now = timezone.now()
+    if now > until:
+        raise ConflictError(
+            "reopen_expired",
+            _("A complaint can be reopened for %(n)s days after it was resolved: file a new complaint.")
+            % {"n": settings.COMPLAINTS_REOPEN_DAYS},
+            status=409,
+        )
+    reason = _text(reason, field="reason")
+    calendar, plans = selectors.sla_context()
+    deadline = sla.start(calendar, now, sla.plan_for(plans, complaint.category_id, complaint.priority).resolution)
+    complaint.resolution_due, complaint.resolution_warn_at = deadline.due, deadline.warn_at
+    complaint.status, complaint.resolved_at, complaint.closed_at = Status.IN_PROGRESS, None, None
+    _save(complaint, now)
+    event = _event(complaint, EventKind.REOPENED, now=now, text=reason)
+    _tell(complaint, event, _("ECP: your complaint %(ticket)s is reopened."))
+    _audit(REOPENED, complaint, None)
+    return complaint
+
+
+def complaint_assign_many(*, actor, complaint_ids: list[int], desk_id: int) -> tuple[int, list[str]]:
+    """Bulk assign: each complaint in its own transaction; the count assigned and a message per refusal."""
+    done, refused = 0, []
+    for complaint_id in complaint_ids:
+        try:
+            complaint_assign(actor=actor, complaint_id=complaint_id, desk_id=desk_id)
+        except DomainError as exc:
+            refused.append(exc.message)
+        else:
+            done += 1
+    return done, refused
+
+
+# --- the SLA sweep (Celery beat: complaints.sla_sweep) -------------------------------------------------------
+
+SWEEP_CHUNK = 5_000
+DEADLINES = ("first_response", "resolution")
+
+
+@dataclass
+class SweepResult:
+    warned: int = 0
+    escalated: int = 0
+    missed_at_top: int = 0
+
+
+def sla_sweep(*, now=None, chunk: int = SWEEP_CHUNK) -> SweepResult:
+    """Warn at 80 % of a deadline; past a deadline, move the complaint one office up (DEC → REC → PEC → the
+    Secretariat) with a fresh deadline there, or, at the Secretariat, record the miss. Set-based, in chunks
+    of rows locked with SKIP LOCKED, so two sweeps never act on one complaint twice."""
+    now = now or timezone.now()
+    result = SweepResult()
+    for which in DEADLINES:
+        while n := _warn_chunk(which, now, chunk):
+            result.warned += n
+    calendar, plans = selectors.sla_context()
+    offices = {o.pk: o for o in Office.objects.only("id", "code", "kind", "parent_id")}
+    while True:
+        escalated, missed = _breach_chunk(now, chunk, calendar, plans, offices)
+        if not escalated and not missed:
+            break
+        result.escalated += escalated
+        result.missed_at_top += missed
+    return result
+
+
+@transaction.atomic
+def _warn_chunk(which: str, now, chunk: int) -> int:
+    field = f"{which}_warn_at"
+    rows = list(
+        Complaint.objects.select_for_update(skip_locked=True)
+        .filter(**{f"{field}__lte": now})
+        .order_by()
+        .values_list("id", "office_id", "desk_id")[:chunk]
+    )
+    if not rows:
+        return 0
+    Complaint.objects.filter(pk__in=[r[0] for r in rows]).update(**{field: None})
+    label = _("first response") if which == "first_response" else _("resolution")
+    ComplaintEvent.objects.bulk_create(
+        ComplaintEvent(
+            complaint_id=pk,
+            at=now,
+            kind=EventKind.SLA_WARNING,
+            is_public=False,
+            office_id=office,
+            desk_id=desk,
+            text=label,
+        )
+        for pk, office, desk in rows
+    )
+    return len(rows)
+
+
+def _escalates_to(office: Office | None) -> int | None:
+    if office is None or office.kind in SECRETARIAT_KINDS or office.parent_id is None:
+        return None
+    return office.parent_id
+
+
+@transaction.atomic
+def _breach_chunk(now, chunk: int, calendar, plans, offices: dict[int, Office]) -> tuple[int, int]:
+    rows = list(
+        Complaint.objects.select_for_update(skip_locked=True)
+        .filter(Q(first_response_due__lte=now) | Q(resolution_due__lte=now))
+        .order_by()
+        .values_list("id", "ticket", "office_id", "category_id", "priority", "first_response_due", "resolution_due")[
+            :chunk
+        ]
+    )
+    if not rows:
+        return 0, 0
+    # Fresh deadlines are the same for every complaint of one plan (the sweep has one "now"): one UPDATE per
+    # (plan, deadlines missed, escalated or not).
+    groups: dict[tuple, list[int]] = {}
+    events: list[ComplaintEvent] = []
+    moves: list[list] = []
+    for pk, ticket, office_id, category_id, priority, first_due, resolution_due in rows:
+        missed = tuple(
+            which for which, due in zip(DEADLINES, (first_due, resolution_due), strict=True) if due and due <= now
+        )
+        target = _escalates_to(offices.get(office_id))
+        groups.setdefault((category_id, priority, missed, target is not None), []).append(pk)
+        if target is None:
+            events.append(
+                ComplaintEvent(
+                    complaint_id=pk,
+                    at=now,
+                    kind=EventKind.DEADLINE_MISSED,
+                    is_public=False,
+                    office_id=office_id,
+                    text=", ".join(missed),
+                )
+            )
+        else:
+            events.append(
+                ComplaintEvent(
+                    complaint_id=pk, at=now, kind=EventKind.ESCALATED, office_id=target, text=", ".join(missed)
+                )
+            )
+            moves.append([ticket, offices[office_id].code, offices[target].code])
+    escalated_ids: list[int] = []
+    for (category_id, priority, missed, escalates), ids in groups.items():
+        plan = sla.plan_for(plans, category_id, priority)
+        changes: dict = {"breaches": F("breaches") + 1, "updated_at": now}
+        for which in missed:
+            if escalates:
+                deadline = sla.start(calendar, now, plan.target(which))
+                changes[f"{which}_due"], changes[f"{which}_warn_at"] = deadline.due, deadline.warn_at
+            else:
+                changes[f"{which}_due"] = changes[f"{which}_warn_at"] = None
+        if escalates:
+            changes["escalations"] = F("escalations") + 1
+            escalated_ids.extend(ids)
+        Complaint.objects.filter(pk__in=ids).update(**changes)
+    if escalated_ids:
+        parent = Office.objects.filter(pk=OuterRef("office_id")).values("parent_id")[:1]
+        Complaint.objects.filter(pk__in=escalated_ids).update(office_id=Subquery(parent), desk=None)
+    ComplaintEvent.objects.bulk_create(events)
+    if moves:
+        audit.record(action=ESCALATED, data={"at": now, "count": len(moves), "moves": moves})
+    return len(escalated_ids), len(rows) - len(escalated_ids)

@@ -1,9 +1,8 @@
 from django.urls import path
 
-from core.views import ComingSoonView
+from . import views_public, views_reports, views_staff
 
 app_name = "complaints"
 
-urlpatterns = [
-    path("", ComingSoonView.as_view(app_label="complaints"), name="index"),
-]
+# Each screen module owns its paths: the public pages (filing, tracking), the desks' screens, the reports.
+urlpatterns = [*views_public.urlpatterns, *views_staff.urlpatterns, *views_reports.urlpatterns]

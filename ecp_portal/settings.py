@@ -188,6 +188,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sms-sweep": {"task": "sms.sweep", "schedule": 30.0},
     "evp-lookup-counts": {"task": "evp.lookup_counts_flush", "schedule": 60.0},
+    "complaints-sla-sweep": {"task": "complaints.sla_sweep", "schedule": 60.0},
 }
 
 # --- auth, two factors, lockout ---------------------------------------------
@@ -341,6 +342,13 @@ EVP_HASH_KEY = env.str("EVP_HASH_KEY", default="")  # keys the hashes of CNICs a
 # Complaints (issue 7): the key of the ticket numbers' permutation. Keep it for good: numbers made with another
 # key can collide with this year's earlier ones (the database refuses them). Empty: SECRET_KEY.
 COMPLAINTS_TICKET_KEY = env.str("COMPLAINTS_TICKET_KEY", default="")
+COMPLAINTS_MAX_ATTACHMENTS = env.int("COMPLAINTS_MAX_ATTACHMENTS", default=3)
+COMPLAINTS_ATTACHMENT_MAX_BYTES = env.int("COMPLAINTS_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)
+COMPLAINTS_ATTACHMENT_MAX_PIXELS = env.int("COMPLAINTS_ATTACHMENT_MAX_PIXELS", default=40_000_000)
+COMPLAINTS_REOPEN_DAYS = env.int("COMPLAINTS_REOPEN_DAYS", default=14)
+# Public pages: filings (codes asked for) per address per hour, and tracking attempts per address per 10 minutes.
+COMPLAINTS_FILINGS_PER_IP_HOUR = env.int("COMPLAINTS_FILINGS_PER_IP_HOUR", default=10)
+COMPLAINTS_TRACKING_PER_IP = env.int("COMPLAINTS_TRACKING_PER_IP", default=20)
 
 # --- outside services -------------------------------------------------------
 # SMS (sms/, docs/sms.md). Provider: console (writes to the log), memory (tests), twilio, smpp.

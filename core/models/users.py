@@ -32,6 +32,7 @@ class User(AbstractUser):
 class Role(models.TextChoices):
     CITIZEN = "citizen", _("Citizen")
     DESK_OFFICER = "desk_officer", _("Desk officer")
+    COMPLAINTS_SUPERVISOR = "complaints_supervisor", _("Complaints supervisor")
     RETURNING_OFFICER = "returning_officer", _("Returning Officer")
     DATA_ENTRY_OPERATOR = "data_entry_operator", _("Data-entry operator")
     PRESIDING_OFFICER = "presiding_officer", _("Presiding Officer")
@@ -47,7 +48,8 @@ class Role(models.TextChoices):
 # Which scope each role carries: an office, a constituency, or none.
 ROLE_SCOPE = {
     Role.CITIZEN: None,
-    Role.DESK_OFFICER: "office",
+    Role.DESK_OFFICER: "office",  # the complaints of that office
+    Role.COMPLAINTS_SUPERVISOR: "office",  # the complaints of that office and of every office below it
     Role.RETURNING_OFFICER: "constituency",
     Role.DATA_ENTRY_OPERATOR: "constituency",
     Role.PRESIDING_OFFICER: "constituency",  # sends Form-45 pictures for the stations of its constituency

@@ -1,0 +1,3 @@
+"""Being written (issue 7)."""
+
+urlpatterns: list = []
