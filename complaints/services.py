@@ -160,6 +160,20 @@ def _checked_attachments(uploads: list[tuple[str, bytes]]) -> list[tuple[str, fi
     return checked
 
 
+def complaint_check(*, data: dict, attachments: list[tuple[str, bytes]] = ()) -> None:  # type: ignore[assignment]
+    """What complaint_file would refuse in the fields and files, before a code is sent: one DomainError naming
+    every field that breaks a rule. Stores nothing."""
+    fields: dict[str, list[str]] = {}
+    for check, argument in ((_checked, data), (_checked_attachments, list(attachments))):
+        try:
+            check(argument)
+        except DomainError as exc:
+            for field, messages in exc.fields.items():
+                fields.setdefault(field, []).extend(messages)
+    if fields:
+        raise DomainError("invalid", next(iter(fields.values()))[0], fields=fields)
+
+
 @transaction.atomic(durable=True)
 def complaint_file(
     *,
@@ -229,15 +243,15 @@ def complaint_file(
     return complaint
 
 
-def _next_sequence(year: int) -> int:
-    """The year's next running number (0-based), under a lock on the year's counter row."""
+def _next_sequence(year: int, count: int = 1) -> int:
+    """The year's next running number (0-based; the first of ``count``), under a lock on the year's counter."""
     table = TicketCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} (year, last) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING", [year])  # noqa: S608
     counter = TicketCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
+    counter.last += count
     counter.save(update_fields=["last"])
-    return counter.last - 1
+    return counter.last - count
 
 
 # --- the desks ------------------------------------------------------------------------------------------------

@@ -144,6 +144,8 @@ HOLIDAYS = [
 DEMO_USERS = [
     ("admin", Role.ADMIN, None, "Ayesha", "Demo"),
     ("desk", Role.DESK_OFFICER, "dec-islamabad", "Bilal", "Demo"),
+    ("desk2", Role.DESK_OFFICER, "dec-rawalpindi", "Mansoor", "Demo"),
+    ("supervisor", Role.COMPLAINTS_SUPERVISOR, "rec-rawalpindi", "Lubna", "Demo"),
     ("ro", Role.RETURNING_OFFICER, "NA-46", "Saima", "Demo"),
     ("deo1", Role.DATA_ENTRY_OPERATOR, "NA-46", "Danish", "Demo"),
     ("deo2", Role.DATA_ENTRY_OPERATOR, "NA-46", "Erum", "Demo"),
