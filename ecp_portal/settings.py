@@ -188,7 +188,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sms-sweep": {"task": "sms.sweep", "schedule": 30.0},
     "evp-lookup-counts": {"task": "evp.lookup_counts_flush", "schedule": 60.0},
-    "complaints-sla-sweep": {"task": "complaints.sla_sweep", "schedule": 60.0},
+    "complaints-sla-sweep": {
+        "task": "complaints.sla_sweep",
+        "schedule": env.float("COMPLAINTS_SWEEP_SECONDS", default=60.0),
+    },
 }
 
 # --- auth, two factors, lockout ---------------------------------------------

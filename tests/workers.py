@@ -56,7 +56,13 @@ def _purge_broker(prefix: str) -> None:
 
 @contextlib.contextmanager
 def celery_worker(
-    *, queues: str = "default", concurrency: int = 1, pool: str = "solo", ready_timeout: float = 60, env=None
+    *,
+    queues: str = "default",
+    concurrency: int = 1,
+    pool: str = "solo",
+    ready_timeout: float = 60,
+    env=None,
+    beat: bool = False,
 ):
     # Our own key prefix: a worker of another test run on this machine never takes our tasks.
     prefix = f"test-{uuid.uuid4().hex[:12]}:"
@@ -70,6 +76,8 @@ def celery_worker(
     }
     command = [sys.executable, "-m", "celery", "-A", "ecp_portal", "worker", "-Q", queues, f"--pool={pool}"]
     command += [f"--concurrency={concurrency}", "-l", "INFO", "--without-gossip", "--without-mingle", "-n", "test@%h"]
+    if beat:  # the beat scheduler embedded in the worker: the schedule's tasks run on their own
+        command += ["--beat"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     worker = Worker(process)
     ready = threading.Event()
