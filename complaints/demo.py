@@ -46,7 +46,7 @@ CANNED = [
         "انتخابی فہرست میں آپ کا اندراج درست کر دیا گیا ہے۔ تصدیق کے لیے اپنا شناختی کارڈ نمبر 8300 پر بھیجیں۔",
     ),
 ]
-DESKS = {
+DESKS: dict[str, list[tuple[str, str, str | None]]] = {
     "dec-islamabad": [("Complaints desk", "شکایات ڈیسک", "desk"), ("Electoral roll desk", "انتخابی فہرست ڈیسک", None)],
     "dec-rawalpindi": [("Complaints desk", "شکایات ڈیسک", "desk2")],
     "dec-lahore": [("Complaints desk", "شکایات ڈیسک", None)],

@@ -37,12 +37,16 @@ def is_complaints_staff(user) -> bool:
 
 
 def visible_office_ids(user) -> set[int] | None:
-    """Offices whose complaints the user sees; None = all of them (administrators)."""
+    """Offices whose complaints the user sees; None = all of them (administrators). Read once per user object
+    (a request's user), like core's role assignments."""
+    if hasattr(user, "_complaint_offices"):
+        return user._complaint_offices
     below = office_scope(user, [Role.COMPLAINTS_SUPERVISOR], include_below=True)
     own = office_scope(user, [Role.DESK_OFFICER], include_below=False)
-    if below is None or own is None:
-        return None
-    return below | own
+    offices = None if below is None or own is None else below | own
+    if user is not None and user.is_authenticated:
+        user._complaint_offices = offices
+    return offices
 
 
 def complaints_for(user) -> QuerySet[Complaint]:

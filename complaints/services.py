@@ -164,12 +164,14 @@ def complaint_check(*, data: dict, attachments: list[tuple[str, bytes]] = ()) ->
     """What complaint_file would refuse in the fields and files, before a code is sent: one DomainError naming
     every field that breaks a rule. Stores nothing."""
     fields: dict[str, list[str]] = {}
-    for check, argument in ((_checked, data), (_checked_attachments, list(attachments))):
-        try:
-            check(argument)
-        except DomainError as exc:
-            for field, messages in exc.fields.items():
-                fields.setdefault(field, []).extend(messages)
+    try:
+        _checked(data)
+    except DomainError as exc:
+        fields.update(exc.fields)
+    try:
+        _checked_attachments(list(attachments))
+    except DomainError as exc:
+        fields.update(exc.fields)
     if fields:
         raise DomainError("invalid", next(iter(fields.values()))[0], fields=fields)
 
@@ -458,9 +460,10 @@ def complaint_note(*, actor, complaint_id: int, text: str) -> ComplaintEvent:
 
 
 def canned_text(canned_id: int | str | None, language: str) -> str:
-    if not str(canned_id or "").isdigit():
+    key = str(canned_id or "")
+    if not key.isdigit():
         return ""
-    canned = CannedResponse.objects.filter(pk=int(canned_id), is_active=True).first()
+    canned = CannedResponse.objects.filter(pk=int(key), is_active=True).first()
     if canned is None:
         return ""
     return canned.body_ur if language == "ur" else canned.body
@@ -546,14 +549,14 @@ def complaint_reopen(*, complaint_id: int, reason: str) -> Complaint:
     return complaint
 
 
-def complaint_assign_many(*, actor, complaint_ids: list[int], desk_id: int) -> tuple[int, list[str]]:
-    """Bulk assign: each complaint in its own transaction; the count assigned and a message per refusal."""
+def complaint_assign_many(*, actor, complaint_ids: list[int], desk_id: int) -> tuple[int, list[tuple[int, str]]]:
+    """Bulk assign: each complaint in its own transaction; the count assigned and (id, message) per refusal."""
     done, refused = 0, []
     for complaint_id in complaint_ids:
         try:
             complaint_assign(actor=actor, complaint_id=complaint_id, desk_id=desk_id)
         except DomainError as exc:
-            refused.append(exc.message)
+            refused.append((complaint_id, exc.message))
         else:
             done += 1
     return done, refused

@@ -1,5 +1,3 @@
-from django.urls import path
-
 from . import views_public, views_reports, views_staff
 
 app_name = "complaints"
