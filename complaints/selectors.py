@@ -122,7 +122,7 @@ def inbox(user, filters: InboxFilters) -> QuerySet[Complaint]:
 
 
 def my_desks(user) -> QuerySet[Desk]:
-    return Desk.objects.filter(officer=user, is_active=True).select_related("office")
+    return Desk.objects.filter(officer=user, is_active=True).select_related("office", "officer")
 
 
 def desks_of(office_id: int) -> QuerySet[Desk]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -564,8 +564,9 @@ def complaint_assign_many(*, actor, complaint_ids: list[int], desk_id: int) -> t
 
 # --- the SLA sweep (Celery beat: complaints.sla_sweep) -------------------------------------------------------
 
-SWEEP_CHUNK = 5_000
+SWEEP_CHUNK = 20_000
 DEADLINES = ("first_response", "resolution")
+TABLE = Complaint._meta.db_table
 
 
 @dataclass
@@ -577,17 +578,27 @@ class SweepResult:
 
 def sla_sweep(*, now=None, chunk: int = SWEEP_CHUNK) -> SweepResult:
     """Warn at 80 % of a deadline; past a deadline, move the complaint one office up (DEC → REC → PEC → the
-    Secretariat) with a fresh deadline there, or, at the Secretariat, record the miss. Set-based, in chunks
-    of rows locked with SKIP LOCKED, so two sweeps never act on one complaint twice."""
+    Secretariat) with a fresh deadline there, or, at the Secretariat, record the miss. Set-based: chunks of rows
+    locked with SKIP LOCKED (two sweeps never act on one complaint twice), each written with one UPDATE."""
     now = now or timezone.now()
     result = SweepResult()
     for which in DEADLINES:
         while n := _warn_chunk(which, now, chunk):
             result.warned += n
     calendar, plans = selectors.sla_context()
+    # The sweep has one "now": a fresh deadline depends only on the plan, so each is computed once.
+    fresh: dict[tuple[int | None, str], dict[str, sla.Deadline]] = {}
+
+    def fresh_for(category_id: int | None, priority: str) -> dict[str, sla.Deadline]:
+        key = (category_id, priority)
+        if key not in fresh:
+            plan = sla.plan_for(plans, category_id, priority)
+            fresh[key] = {which: sla.start(calendar, now, plan.target(which)) for which in DEADLINES}
+        return fresh[key]
+
     offices = {o.pk: o for o in Office.objects.only("id", "code", "kind", "parent_id")}
     while True:
-        escalated, missed = _breach_chunk(now, chunk, calendar, plans, offices)
+        escalated, missed = _breach_chunk(now, chunk, fresh_for, offices)
         if not escalated and not missed:
             break
         result.escalated += escalated
@@ -595,31 +606,35 @@ def sla_sweep(*, now=None, chunk: int = SWEEP_CHUNK) -> SweepResult:
     return result
 
 
+def _skip_locked() -> str:
+    return " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+
+
+def _events(rows: list[tuple], now, kind: str, *, public: bool) -> None:
+    """Timeline events for the sweep: rows of (complaint id, office id, desk id, text), actor none."""
+    ComplaintEvent.objects.bulk_create(
+        (
+            ComplaintEvent(
+                complaint_id=pk, at=now, kind=kind, is_public=public, office_id=office, desk_id=desk, text=text
+            )
+            for pk, office, desk, text in rows
+        ),
+        batch_size=5_000,
+    )
+
+
 @transaction.atomic
 def _warn_chunk(which: str, now, chunk: int) -> int:
     field = f"{which}_warn_at"
-    rows = list(
-        Complaint.objects.select_for_update(skip_locked=True)
-        .filter(**{f"{field}__lte": now})
-        .order_by()
-        .values_list("id", "office_id", "desk_id")[:chunk]
-    )
-    if not rows:
-        return 0
-    Complaint.objects.filter(pk__in=[r[0] for r in rows]).update(**{field: None})
-    label = _("first response") if which == "first_response" else _("resolution")
-    ComplaintEvent.objects.bulk_create(
-        ComplaintEvent(
-            complaint_id=pk,
-            at=now,
-            kind=EventKind.SLA_WARNING,
-            is_public=False,
-            office_id=office,
-            desk_id=desk,
-            text=label,
+    moment = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET {field} = NULL WHERE id IN "  # noqa: S608 — names are ours, values are parameters
+            f"(SELECT id FROM {TABLE} WHERE {field} <= %s LIMIT %s{_skip_locked()}) RETURNING id, office_id, desk_id",
+            [moment, chunk],
         )
-        for pk, office, desk in rows
-    )
+        rows = cursor.fetchall()
+    _events([(pk, office, desk, which) for pk, office, desk in rows], now, EventKind.SLA_WARNING, public=False)
     return len(rows)
 
 
@@ -629,65 +644,77 @@ def _escalates_to(office: Office | None) -> int | None:
     return office.parent_id
 
 
+# One row of the breach UPDATE: (id, office, moved, first response missed, its new due, its new warning,
+# resolution missed, its new due, its new warning). A missed deadline gets a fresh one when the complaint moves
+# up, and is emptied at the top.
+_BREACH_SET = f"""
+    office_id = v.office_id,
+    desk_id = CASE WHEN v.moved THEN NULL ELSE {TABLE}.desk_id END,
+    first_response_due = CASE WHEN v.fr THEN v.fr_due ELSE {TABLE}.first_response_due END,
+    first_response_warn_at = CASE WHEN v.fr THEN v.fr_warn ELSE {TABLE}.first_response_warn_at END,
+    resolution_due = CASE WHEN v.res THEN v.res_due ELSE {TABLE}.resolution_due END,
+    resolution_warn_at = CASE WHEN v.res THEN v.res_warn ELSE {TABLE}.resolution_warn_at END,
+    breaches = {TABLE}.breaches + 1,
+    first_response_missed = {TABLE}.first_response_missed OR v.fr,
+    escalations = {TABLE}.escalations + CASE WHEN v.moved THEN 1 ELSE 0 END,
+    updated_at = %s
+"""
+_COLUMNS = "id, office_id, moved, fr, fr_due, fr_warn, res, res_due, res_warn"
+
+
+def _write_breaches(values: list[tuple], now) -> None:
+    moment = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement for the whole chunk: the rows as arrays, unnested.
+            types = ("bigint", "bigint", "boolean", "boolean", "timestamptz", "timestamptz", "boolean",
+                     "timestamptz", "timestamptz")  # fmt: skip
+            columns = [list(column) for column in zip(*values, strict=True)]
+            unnest = ", ".join(f"%s::{t}[]" for t in types)
+            cursor.execute(
+                f"UPDATE {TABLE} SET {_BREACH_SET} FROM unnest({unnest}) AS v({_COLUMNS}) "  # noqa: S608
+                f"WHERE {TABLE}.id = v.id",
+                [moment, *columns],
+            )
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            cursor.executemany(
+                f"UPDATE {TABLE} SET {_BREACH_SET} FROM (SELECT %s AS id, %s AS office_id, %s AS moved, "  # noqa: S608
+                f"%s AS fr, %s AS fr_due, %s AS fr_warn, %s AS res, %s AS res_due, %s AS res_warn) AS v "
+                f"WHERE {TABLE}.id = v.id",
+                [[moment, *(adapt(x) if isinstance(x, datetime) else x for x in row)] for row in values],
+            )
+
+
 @transaction.atomic
-def _breach_chunk(now, chunk: int, calendar, plans, offices: dict[int, Office]) -> tuple[int, int]:
+def _breach_chunk(now, chunk: int, fresh_for, offices: dict[int, Office]) -> tuple[int, int]:
     rows = list(
         Complaint.objects.select_for_update(skip_locked=True)
         .filter(Q(first_response_due__lte=now) | Q(resolution_due__lte=now))
         .order_by()
-        .values_list("id", "ticket", "office_id", "category_id", "priority", "first_response_due", "resolution_due")[
-            :chunk
-        ]
+        .values_list(
+            "id", "ticket", "office_id", "desk_id", "category_id", "priority", "first_response_due", "resolution_due"
+        )[:chunk]  # fmt: skip
     )
     if not rows:
         return 0, 0
-    # Fresh deadlines are the same for every complaint of one plan (the sweep has one "now"): one UPDATE per
-    # (plan, deadlines missed, escalated or not).
-    groups: dict[tuple, list[int]] = {}
-    events: list[ComplaintEvent] = []
-    moves: list[list] = []
-    for pk, ticket, office_id, category_id, priority, first_due, resolution_due in rows:
-        missed = tuple(
-            which for which, due in zip(DEADLINES, (first_due, resolution_due), strict=True) if due and due <= now
-        )
+    values, escalated, missed_at_top, moves = [], [], [], []
+    for pk, ticket, office_id, desk_id, category_id, priority, first_due, resolution_due in rows:
+        fr, res = bool(first_due and first_due <= now), bool(resolution_due and resolution_due <= now)
+        missed = ",".join(which for which, late in zip(DEADLINES, (fr, res), strict=True) if late)
         target = _escalates_to(offices.get(office_id))
-        groups.setdefault((category_id, priority, missed, target is not None), []).append(pk)
         if target is None:
-            events.append(
-                ComplaintEvent(
-                    complaint_id=pk,
-                    at=now,
-                    kind=EventKind.DEADLINE_MISSED,
-                    is_public=False,
-                    office_id=office_id,
-                    text=", ".join(missed),
-                )
-            )
+            values.append((pk, office_id, False, fr, None, None, res, None, None))
+            missed_at_top.append((pk, office_id, desk_id, missed))
         else:
-            events.append(
-                ComplaintEvent(
-                    complaint_id=pk, at=now, kind=EventKind.ESCALATED, office_id=target, text=", ".join(missed)
-                )
-            )
+            new = fresh_for(category_id, priority)
+            first, resolution = new["first_response"], new["resolution"]
+            values.append((pk, target, True, fr, first.due, first.warn_at, res, resolution.due, resolution.warn_at))
+            escalated.append((pk, target, None, missed))
             moves.append([ticket, offices[office_id].code, offices[target].code])
-    escalated_ids: list[int] = []
-    for (category_id, priority, missed, escalates), ids in groups.items():
-        plan = sla.plan_for(plans, category_id, priority)
-        changes: dict = {"breaches": F("breaches") + 1, "updated_at": now}
-        for which in missed:
-            if escalates:
-                deadline = sla.start(calendar, now, plan.target(which))
-                changes[f"{which}_due"], changes[f"{which}_warn_at"] = deadline.due, deadline.warn_at
-            else:
-                changes[f"{which}_due"] = changes[f"{which}_warn_at"] = None
-        if escalates:
-            changes["escalations"] = F("escalations") + 1
-            escalated_ids.extend(ids)
-        Complaint.objects.filter(pk__in=ids).update(**changes)
-    if escalated_ids:
-        parent = Office.objects.filter(pk=OuterRef("office_id")).values("parent_id")[:1]
-        Complaint.objects.filter(pk__in=escalated_ids).update(office_id=Subquery(parent), desk=None)
-    ComplaintEvent.objects.bulk_create(events)
+    _write_breaches(values, now)
+    _events(escalated, now, EventKind.ESCALATED, public=True)
+    _events(missed_at_top, now, EventKind.DEADLINE_MISSED, public=False)
     if moves:
         audit.record(action=ESCALATED, data={"at": now, "count": len(moves), "moves": moves})
-    return len(escalated_ids), len(rows) - len(escalated_ids)
+    return len(escalated), len(missed_at_top)

@@ -242,6 +242,9 @@ def _page_number(text: str | None) -> int:
     return int(text) if text and text.isdigit() and 0 < int(text) < 100_000 else 1
 
 
+DESK_LIST_OFFICES = 25
+
+
 class InboxView(DeskView):
     def get(self, request):
         return self._render(request)
@@ -253,7 +256,9 @@ class InboxView(DeskView):
         office_ids = {o.pk for o in offices}
         office_param = request.GET.get("office", "")
         office_id = int(office_param) if office_param.isdigit() and int(office_param) in office_ids else None
-        desks = list(_desks(user, office_id, scope=office_ids))
+        # A national or provincial view lists the desks once an office is chosen (hundreds of them otherwise).
+        desks_limited = office_id is None and len(office_ids) > DESK_LIST_OFFICES
+        desks = own_desks if desks_limited else list(_desks(user, office_id, scope=office_ids))
         filters = InboxFilterForm(
             request.GET,
             offices=offices,
@@ -290,6 +295,7 @@ class InboxView(DeskView):
             "rows": rows,
             "bulk": bulk,
             "own_desks": own_desks,
+            "desks_limited": desks_limited,
             "mine_url": "?" + urlencode({"desk": MINE, "status": "open"}),
             "unassigned_url": "?" + urlencode({"desk": NO_DESK, "status": "open"}),
             "query": request.GET.urlencode(),
@@ -421,15 +427,18 @@ def render_ticket(
 
 
 def timeline(complaint: Complaint) -> list[tuple[ComplaintEvent, str]]:
-    """The full timeline, each event with the text to show: the SLA sweep's events name the missed deadlines by
-    code, shown here by name."""
+    """The full timeline, each event with the text to show: the SLA sweep's events name their deadlines by code,
+    shown here by name."""
     names = {"first_response": _("first response"), "resolution": _("resolution")}
     rows = []
     for event in selectors.staff_timeline(complaint):
         text = event.text
-        if event.kind in (EventKind.ESCALATED, EventKind.DEADLINE_MISSED) and text:
-            missed = ", ".join(str(names.get(code.strip(), code.strip())) for code in text.split(","))
-            text = _("Deadline missed: %(which)s") % {"which": missed}
+        if event.kind in (EventKind.ESCALATED, EventKind.DEADLINE_MISSED, EventKind.SLA_WARNING) and text:
+            which = ", ".join(str(names.get(code.strip(), code.strip())) for code in text.split(","))
+            if event.kind == EventKind.SLA_WARNING:
+                text = _("80 %% of the time for the %(which)s has passed") % {"which": which}
+            else:
+                text = _("Deadline missed: %(which)s") % {"which": which}
         rows.append((event, text))
     return rows
 

@@ -85,6 +85,7 @@ class World:
             verified_at=created_at,
         )
         missed = fields.pop("missed", "")
+        fields.setdefault("first_response_missed", "first_response" in missed)
         complaint = Complaint.objects.create(
             ticket=f"CMS-2026-T{self.n:05d}",
             year=2026,

@@ -108,7 +108,7 @@ def test_a_missed_deadline_climbs_the_ladder_to_the_secretariat(offices, make_co
     assert ladder == ["t-rec-lahore", "t-pec-punjab", "t-secretary", "t-secretary"]
     complaint.refresh_from_db()
     assert (complaint.escalations, complaint.breaches, complaint.resolution_due) == (3, 4, None)
-    assert complaint.first_response_due is not None  # only the missed deadline was touched
+    assert complaint.first_response_due is not None and not complaint.first_response_missed  # only the missed one
     escalated = complaint.events.filter(kind=EventKind.ESCALATED)
     assert [e.office.code for e in escalated] == ["t-rec-lahore", "t-pec-punjab", "t-secretary"]
     assert all(e.is_public for e in escalated)
@@ -121,6 +121,17 @@ def test_a_missed_deadline_climbs_the_ladder_to_the_secretariat(offices, make_co
         [[complaint.ticket, "t-pec-punjab", "t-secretary"]],
     ]
     assert services.sla_sweep() == services.SweepResult()
+
+
+@pytest.mark.django_db
+def test_a_late_first_response_is_marked_for_the_reports(offices, make_complaint):
+    resolution_due = timezone.now() + timedelta(hours=30)
+    complaint = make_complaint(offices.dec2, first_response_due=_past(minutes=1), resolution_due=resolution_due)
+    assert services.sla_sweep().escalated == 1
+    complaint.refresh_from_db()
+    assert complaint.first_response_missed and complaint.office == offices.rec
+    assert complaint.first_response_due > timezone.now() and complaint.resolution_due == resolution_due
+    assert complaint.events.get(kind=EventKind.ESCALATED).text == "first_response"
 
 
 @pytest.mark.django_db
