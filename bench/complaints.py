@@ -625,7 +625,7 @@ def prepare_sweep(now: datetime) -> dict[str, int]:
                 status = CASE WHEN status IN ('resolved', 'closed') THEN 'in_progress' ELSE status END,
                 resolved_at = NULL, closed_at = NULL,
                 first_response_due = NULL, first_response_warn_at = NULL, first_response_left = NULL,
-                resolution_left = NULL,
+                resolution_left = NULL, first_response_warned = false, resolution_warned = (id %% 20 = 0),
                 resolution_due = CASE
                     WHEN id %% 20 = 0 THEN %(now)s - interval '1 hour' * (1 + id %% 7)
                     WHEN id %% 20 = 1 THEN %(now)s + interval '1 hour' * (1 + id %% 3)

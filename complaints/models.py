@@ -139,7 +139,9 @@ class Complaint(models.Model):
     mobile = models.CharField(_("mobile (E.164)"), max_length=16)
     email = models.EmailField(_("email"), blank=True)
     language = models.CharField(_("language"), max_length=2, default="ur")
-    addressed_to = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="+", verbose_name=_("addressed to"))
+    addressed_to = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="+", verbose_name=_("addressed to"), db_index=False
+    )
     # db_index=False: the inbox index leads with the office (and the desk index with the desk).
     office = models.ForeignKey(
         Office,
@@ -167,13 +169,17 @@ class Complaint(models.Model):
         db_index=False,
     )
     # SLA: each deadline is empty once met, and while the clock is paused (waiting on the complainant), when the
-    # office time left is kept in *_left instead. *_warn_at is the 80 % moment, emptied once the warning is given.
+    # office time left is kept in *_left instead. *_warn_at is the 80 % moment (empty: already past it when the
+    # clock started); *_warned says the warning was given. The flags are in no index, so the sweep's warnings
+    # are HOT updates (with the table's fillfactor, migration 0004).
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
     first_response_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
     first_response_left = models.DurationField(null=True, blank=True, editable=False)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
     resolution_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolution_left = models.DurationField(null=True, blank=True, editable=False)
+    first_response_warned = models.BooleanField(default=False, db_default=False, editable=False)
+    resolution_warned = models.BooleanField(default=False, db_default=False, editable=False)
     breaches = models.PositiveSmallIntegerField(_("deadlines missed"), default=0)
     first_response_missed = models.BooleanField(_("first response late"), default=False, db_default=False)
     escalations = models.PositiveSmallIntegerField(_("escalations"), default=0)
@@ -203,7 +209,10 @@ class Complaint(models.Model):
             models.Index(
                 fields=["created_at"],
                 name="complaint_filed_report",
-                include=["office", "category", "status", "breaches", "responded_at", "first_response_missed", "id"],
+                include=[
+                    "office", "category", "status", "breaches", "escalations", "responded_at", "first_response_missed",
+                    "id",
+                ],
             ),
             models.Index(
                 fields=["resolved_at"],
@@ -300,10 +309,14 @@ class ComplaintEvent(models.Model):
     kind = models.CharField(_("what"), max_length=20, choices=EventKind.choices)
     is_public = models.BooleanField(_("shown to the complainant"), default=True)
     # Where the complaint is after the event.
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="+", verbose_name=_("office"))
-    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # No single-column indexes on these (the timeline is read by complaint): events are written in bulk by the
+    # sweep, and offices, desks and users are deactivated, not deleted.
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="+", verbose_name=_("office"), db_index=False
+    )
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     text = models.TextField(_("text"), blank=True)
 

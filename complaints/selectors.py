@@ -108,10 +108,11 @@ def inbox(user, filters: InboxFilters) -> QuerySet[Complaint]:
         qs = qs.filter(category_id=filters.category)
     now = timezone.now()
     if filters.sla == "warning":
-        qs = qs.filter(
-            Q(first_response_due__isnull=False, first_response_warn_at__isnull=True)
-            | Q(resolution_due__isnull=False, resolution_warn_at__isnull=True)
-        )
+        past_80 = [
+            Q(**{f"{which}_due__isnull": False}) & (Q(**{f"{which}_warned": True}) | Q(**{f"{which}_warn_at": None}))
+            for which in ("first_response", "resolution")
+        ]
+        qs = qs.filter(past_80[0] | past_80[1])
     elif filters.sla == "missed":
         qs = qs.filter(breaches__gt=0)
     elif filters.sla == "overdue":

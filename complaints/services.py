@@ -330,10 +330,18 @@ def _tell(complaint: Complaint, event: ComplaintEvent, message: str, text: str =
     )
 
 
+def _set_deadline(complaint: Complaint, which: str, deadline: sla.Deadline | None) -> None:
+    """Start (or, with None, clear) one of the complaint's deadlines: due, the 80 % moment, no warning yet."""
+    setattr(complaint, f"{which}_due", deadline.due if deadline else None)
+    setattr(complaint, f"{which}_warn_at", deadline.warn_at if deadline else None)
+    setattr(complaint, f"{which}_warned", False)
+    setattr(complaint, f"{which}_left", None)
+
+
 def _mark_responded(complaint: Complaint, now) -> None:
     if complaint.responded_at is None:
         complaint.responded_at = now
-    complaint.first_response_due = complaint.first_response_warn_at = complaint.first_response_left = None
+    _set_deadline(complaint, "first_response", None)
 
 
 def _save(complaint: Complaint, now) -> None:
@@ -412,8 +420,9 @@ def complaint_request_info(*, actor, complaint_id: int, text: str) -> Complaint:
     _mark_responded(complaint, now)
     if complaint.resolution_due is not None:
         calendar = selectors.business_calendar()
-        complaint.resolution_left = sla.left_at(calendar, now, complaint.resolution_due)
-        complaint.resolution_due = complaint.resolution_warn_at = None
+        left = sla.left_at(calendar, now, complaint.resolution_due)
+        _set_deadline(complaint, "resolution", None)
+        complaint.resolution_left = left
     complaint.status = Status.WAITING
     _save(complaint, now)
     event = _event(complaint, EventKind.INFO_REQUESTED, now=now, actor=actor, text=text)
@@ -436,9 +445,8 @@ def complaint_answer(*, complaint_id: int, text: str) -> Complaint:
     calendar, plans = selectors.sla_context()
     plan = sla.plan_for(plans, complaint.category_id, complaint.priority)
     if complaint.resolution_left is not None:
-        deadline = sla.start(calendar, now, plan.resolution, left=complaint.resolution_left)
-        complaint.resolution_due, complaint.resolution_warn_at = deadline.due, deadline.warn_at
-        complaint.resolution_left = None
+        left = complaint.resolution_left
+        _set_deadline(complaint, "resolution", sla.start(calendar, now, plan.resolution, left=left))
     complaint.status = Status.IN_PROGRESS
     _save(complaint, now)
     event = _event(complaint, EventKind.INFO_RECEIVED, now=now, text=text)
@@ -492,7 +500,7 @@ def complaint_resolve(*, actor, complaint_id: int, text: str) -> Complaint:
     text = _text(text)
     now = timezone.now()
     _mark_responded(complaint, now)
-    complaint.resolution_due = complaint.resolution_warn_at = complaint.resolution_left = None
+    _set_deadline(complaint, "resolution", None)
     complaint.status, complaint.resolved_at = Status.RESOLVED, now
     _save(complaint, now)
     event = _event(complaint, EventKind.RESOLVED, now=now, actor=actor, text=text)
@@ -539,8 +547,8 @@ def complaint_reopen(*, complaint_id: int, reason: str) -> Complaint:
         )
     reason = _text(reason, field="reason")
     calendar, plans = selectors.sla_context()
-    deadline = sla.start(calendar, now, sla.plan_for(plans, complaint.category_id, complaint.priority).resolution)
-    complaint.resolution_due, complaint.resolution_warn_at = deadline.due, deadline.warn_at
+    plan = sla.plan_for(plans, complaint.category_id, complaint.priority)
+    _set_deadline(complaint, "resolution", sla.start(calendar, now, plan.resolution))
     complaint.status, complaint.resolved_at, complaint.closed_at = Status.IN_PROGRESS, None, None
     _save(complaint, now)
     event = _event(complaint, EventKind.REOPENED, now=now, text=reason)
@@ -625,13 +633,13 @@ def _events(rows: list[tuple], now, kind: str, *, public: bool) -> None:
 
 @transaction.atomic
 def _warn_chunk(which: str, now, chunk: int) -> int:
-    field = f"{which}_warn_at"
     moment = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {TABLE} SET {field} = NULL WHERE id IN "  # noqa: S608 — names are ours, values are parameters
-            f"(SELECT id FROM {TABLE} WHERE {field} <= %s LIMIT %s{_skip_locked()}) RETURNING id, office_id, desk_id",
-            [moment, chunk],
+            f"UPDATE {TABLE} SET {which}_warned = %s WHERE id IN "  # noqa: S608 — names are ours, values parameters
+            f"(SELECT id FROM {TABLE} WHERE {which}_warn_at <= %s AND NOT {which}_warned LIMIT %s{_skip_locked()}) "
+            "RETURNING id, office_id, desk_id",
+            [True, moment, chunk],
         )
         rows = cursor.fetchall()
     _events([(pk, office, desk, which) for pk, office, desk in rows], now, EventKind.SLA_WARNING, public=False)
@@ -652,8 +660,10 @@ _BREACH_SET = f"""
     desk_id = CASE WHEN v.moved THEN NULL ELSE {TABLE}.desk_id END,
     first_response_due = CASE WHEN v.fr THEN v.fr_due ELSE {TABLE}.first_response_due END,
     first_response_warn_at = CASE WHEN v.fr THEN v.fr_warn ELSE {TABLE}.first_response_warn_at END,
+    first_response_warned = CASE WHEN v.fr THEN FALSE ELSE {TABLE}.first_response_warned END,
     resolution_due = CASE WHEN v.res THEN v.res_due ELSE {TABLE}.resolution_due END,
     resolution_warn_at = CASE WHEN v.res THEN v.res_warn ELSE {TABLE}.resolution_warn_at END,
+    resolution_warned = CASE WHEN v.res THEN FALSE ELSE {TABLE}.resolution_warned END,
     breaches = {TABLE}.breaches + 1,
     first_response_missed = {TABLE}.first_response_missed OR v.fr,
     escalations = {TABLE}.escalations + CASE WHEN v.moved THEN 1 ELSE 0 END,

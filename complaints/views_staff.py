@@ -148,6 +148,11 @@ def office_time(left: timedelta) -> str:
     return _("%(m)s min of office time") % {"m": minutes}
 
 
+def _warn_at(complaint: Complaint, which: str) -> datetime | None:
+    """The 80 % moment still ahead, or None once it passed (the warning given, or past it from the start)."""
+    return None if getattr(complaint, f"{which}_warned") else getattr(complaint, f"{which}_warn_at")
+
+
 def _running(which: str, label: str, due: datetime, warn_at: datetime | None, now: datetime) -> DeadlineState:
     if due <= now:
         state = "overdue"
@@ -163,7 +168,7 @@ def deadlines(complaint: Complaint, now: datetime) -> list[DeadlineState]:
     c = complaint
     first_label, resolution_label = _("First response"), _("Resolution")
     if c.first_response_due is not None:
-        first = _running("first_response", first_label, c.first_response_due, c.first_response_warn_at, now)
+        first = _running("first_response", first_label, c.first_response_due, _warn_at(c, "first_response"), now)
     elif c.first_response_left is not None:
         first = DeadlineState("first_response", first_label, "paused", left=c.first_response_left)
     elif c.responded_at is not None:
@@ -171,7 +176,7 @@ def deadlines(complaint: Complaint, now: datetime) -> list[DeadlineState]:
     else:
         first = DeadlineState("first_response", first_label, "missed" if c.breaches else "none")
     if c.resolution_due is not None:
-        resolution = _running("resolution", resolution_label, c.resolution_due, c.resolution_warn_at, now)
+        resolution = _running("resolution", resolution_label, c.resolution_due, _warn_at(c, "resolution"), now)
     elif c.resolution_left is not None:
         resolution = DeadlineState("resolution", resolution_label, "paused", left=c.resolution_left)
     elif c.resolved_at is not None:

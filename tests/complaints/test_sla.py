@@ -83,7 +83,7 @@ def test_the_sweep_warns_once_at_80_percent(offices, make_complaint):
     warning = complaint.events.get(kind=EventKind.SLA_WARNING)
     assert not warning.is_public and warning.office == offices.dec
     complaint.refresh_from_db()
-    assert complaint.first_response_warn_at is None and complaint.resolution_warn_at is not None
+    assert complaint.first_response_warned and not complaint.resolution_warned
     assert services.sla_sweep().warned == 0
 
 
