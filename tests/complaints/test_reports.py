@@ -11,6 +11,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -304,6 +305,24 @@ def test_the_page_shows_charts_tables_and_the_csv_link(handcrafted):
     assert "Secretariat / province level" in page and "Staff conduct" in page
     assert "4 d 1 h" in page and "1 d 0 h" in page  # average 97.2 h, median 24 h
     assert CSV_URL + "?date_from=" in page
+
+
+def test_reports_over_many_offices_are_kept_two_minutes_and_say_so(handcrafted):
+    def received(client) -> tuple[int, bool]:
+        response = client.get(PAGE, period_query())
+        return response.context["report"].totals["received"], "Figures as of" in response.content.decode()
+
+    client = client_for("root", is_superuser=True)
+    assert received(client) == (8, True)
+    handcrafted.complaint(handcrafted.kasur, handcrafted.staff, at(2, 11), status=Status.NEW)
+    assert received(client) == (8, True)  # the kept report
+    cache.clear()  # two minutes later
+    assert received(client) == (9, True)
+    # A district officer's report (a handful of offices) is always computed afresh.
+    desk = client_for("desk", Role.DESK_OFFICER, handcrafted.kasur)
+    assert received(desk) == (3, False)
+    handcrafted.complaint(handcrafted.kasur, handcrafted.staff, at(2, 12), status=Status.NEW)
+    assert received(desk) == (4, False)
 
 
 def test_a_period_with_nothing_shows_the_empty_state(handcrafted):
