@@ -44,26 +44,18 @@ from __future__ import annotations
 
 import functools
 import io
-import re
-import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any, Literal
 
-import arabic_reshaper
-from bidi import get_display
-from bidi.mirror import MIRRORED
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -77,6 +69,8 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+
+from core import pdf_text
 
 __all__ = ["FORMS", "LABELS", "label", "render_form", "verification_payload"]
 
@@ -223,237 +217,6 @@ def label(key: str, language: Language, **values: Any) -> str:
     return text.format(**values) if values else text
 
 
-# ---------------------------------------------------------------------------
-# Fonts
-# ---------------------------------------------------------------------------
-FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
-_NASKH, _NASKH_BOLD = "ECPNaskh", "ECPNaskh-Bold"
-_LATIN, _LATIN_BOLD, _MONO = "Helvetica", "Helvetica-Bold", "Courier"
-_font_lock = threading.Lock()
-_fonts_ready = False
-
-
-def _register_fonts() -> None:
-    global _fonts_ready
-    if _fonts_ready:
-        return
-    with _font_lock:
-        if not _fonts_ready:
-            pdfmetrics.registerFont(TTFont(_NASKH, str(FONT_DIR / "NotoNaskhArabic-Regular.ttf")))
-            pdfmetrics.registerFont(TTFont(_NASKH_BOLD, str(FONT_DIR / "NotoNaskhArabic-Bold.ttf")))
-            _fonts_ready = True
-
-
-# ---------------------------------------------------------------------------
-# Text: shaping, line breaking, bidi, font runs
-# ---------------------------------------------------------------------------
-class _Reshaper(arabic_reshaper.ArabicReshaper):  # type: ignore[misc]
-    """arabic-reshaper 3.0 rebuilds its ligature regex on every call (its cache test looks up the wrong name)."""
-
-    @functools.cached_property
-    def _ligatures_re(self) -> re.Pattern[str]:
-        return super()._ligatures_re  # type: ignore[no-any-return]
-
-
-_RESHAPER = _Reshaper(
-    configuration={
-        "delete_harakat": True,
-        "support_ligatures": True,
-        "ARABIC LIGATURE ALLAH": False,  # Urdu spells with heh goal; keep the letters as typed
-        "ARABIC LIGATURE LAM WITH ALEF": True,
-        "ARABIC LIGATURE LAM WITH ALEF WITH HAMZA ABOVE": True,
-        "ARABIC LIGATURE LAM WITH ALEF WITH HAMZA BELOW": True,
-        "ARABIC LIGATURE LAM WITH ALEF WITH MADDA ABOVE": True,
-    }
-)
-_ARABIC_RE = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
-# A run of Latin letters, digits and the punctuation found inside figures and codes.
-_TOKEN_RE = re.compile(r"[0-9A-Za-z](?:[0-9A-Za-z.,:/+\-_]*[0-9A-Za-z%])?")
-_LRI, _PDI = "\u2066", "\u2069"
-_INVISIBLE = dict.fromkeys(
-    map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
-)
-_LEVEL_RE = re.compile(r"Level\(\s*(\d+),?\s*\)")
-
-
-def _is_arabic(ch: str) -> bool:
-    o = ord(ch)
-    return 0x0600 <= o <= 0x06FF or 0x0750 <= o <= 0x077F or 0x08A0 <= o <= 0x08FF or 0xFB50 <= o <= 0xFEFF
-
-
-def _latin_safe(ch: str) -> str:
-    """Helvetica (WinAnsi) can draw ``ch``, or the nearest thing it can."""
-    try:
-        ch.encode("cp1252")
-        return ch
-    except UnicodeEncodeError:
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-        try:
-            base.encode("cp1252")
-            return base
-        except UnicodeEncodeError:
-            return "?"
-
-
-@functools.lru_cache(maxsize=16384)
-def _shape(text: str) -> str:
-    """Logical order; Arabic letters joined (presentation forms), other characters drawable in Helvetica."""
-    text = text.replace("\r\n", "\n").replace("\t", " ")
-    if _ARABIC_RE.search(text):
-        text = _RESHAPER.reshape(text)
-    text = text.translate(_INVISIBLE)
-    return "".join(ch if ch == "\n" or _is_arabic(ch) else _latin_safe(ch) for ch in text)
-
-
-def _fonts(bold: bool, mono: bool) -> tuple[str, str]:
-    if mono:
-        return _MONO, _NASKH
-    return (_LATIN_BOLD, _NASKH_BOLD) if bold else (_LATIN, _NASKH)
-
-
-_ARABIC_SCALE = 1.1  # Naskh looks smaller than Helvetica at the same point size
-
-
-def _font_size(font: str, size: float) -> float:
-    return size * _ARABIC_SCALE if font in (_NASKH, _NASKH_BOLD) else size
-
-
-def _runs(text: str, bold: bool, mono: bool) -> list[tuple[str, str]]:
-    """Split into (font, text) runs: Arabic script in Naskh, the rest in the Latin face; spaces join the run."""
-    latin, arabic = _fonts(bold, mono)
-    runs: list[tuple[str, str]] = []
-    for ch in text:
-        if ch == " " and runs:
-            font = runs[-1][0]
-        else:
-            font = arabic if _is_arabic(ch) else latin
-        if runs and runs[-1][0] == font:
-            runs[-1] = (font, runs[-1][1] + ch)
-        else:
-            runs.append((font, ch))
-    return runs
-
-
-@functools.lru_cache(maxsize=65536)
-def _width(text: str, size: float, bold: bool, mono: bool) -> float:
-    return sum(pdfmetrics.stringWidth(t, f, _font_size(f, size)) for f, t in _runs(text, bold, mono))
-
-
-def _break_lines(shaped: str, avail: float, size: float, bold: bool, mono: bool) -> list[str]:
-    """Greedy line breaking in logical order; a word wider than the line is broken between characters."""
-    lines: list[str] = []
-    for para in shaped.split("\n"):
-        current = ""
-        for word in para.split():
-            candidate = f"{current} {word}" if current else word
-            if _width(candidate, size, bold, mono) <= avail:
-                current = candidate
-                continue
-            if current:
-                lines.append(current)
-                current = ""
-            while _width(word, size, bold, mono) > avail and len(word) > 1:
-                cut = len(word) - 1
-                while cut > 1 and _width(word[:cut], size, bold, mono) > avail:
-                    cut -= 1
-                lines.append(word[:cut])
-                word = word[cut:]
-            current = word
-        lines.append(current)
-    return lines or [""]
-
-
-def _isolate_figures(text: str) -> str:
-    """Wrap every token holding a digit (12,345 / NA-46 / 2026-02-08 / 56.00%) in a left-to-right isolate."""
-
-    def repl(m: re.Match[str]) -> str:
-        token = m.group()
-        return f"{_LRI}{token}{_PDI}" if any(c.isdigit() for c in token) else token
-
-    return _TOKEN_RE.sub(repl, text)
-
-
-def _bidi_levels(text: str, rtl: bool) -> list[int] | None:
-    """Resolved embedding level of each character (python-bidi reports them per UTF-8 byte)."""
-    dump = get_display(text, base_dir="R" if rtl else "L", debug=True)
-    dump = dump.decode() if isinstance(dump, bytes) else dump
-    if "levels:" not in dump:
-        return None
-    section = dump.split("levels:", 1)[1].split("paragraphs:", 1)[0]
-    per_byte = [int(x) for x in _LEVEL_RE.findall(section)]
-    if len(per_byte) != len(text.encode()):
-        return None
-    levels: list[int] = []
-    pos = 0
-    for ch in text:
-        levels.append(per_byte[pos])
-        pos += len(ch.encode())
-    return levels
-
-
-@functools.lru_cache(maxsize=16384)
-def _visual(line: str, rtl: bool) -> str:
-    """One line in display (left-to-right drawing) order."""
-    if not rtl and not _ARABIC_RE.search(line):
-        return line
-    marked = _isolate_figures(line)
-    levels = _bidi_levels(marked, rtl)
-    if levels is None:  # python-bidi changed its debug output: reorder without mirroring
-        shown = get_display(marked, base_dir="R" if rtl else "L")
-        shown = shown.decode() if isinstance(shown, bytes) else shown
-        return shown.translate(_INVISIBLE)
-    n = len(marked)
-    order = list(range(n))
-    for level in range(max(levels), (min(levels) | 1) - 1, -1):  # rule L2
-        i = 0
-        while i < n:
-            if levels[order[i]] >= level:
-                j = i
-                while j < n and levels[order[j]] >= level:
-                    j += 1
-                order[i:j] = order[i:j][::-1]
-                i = j
-            else:
-                i += 1
-    chars = [MIRRORED.get(marked[k], marked[k]) if levels[k] % 2 else marked[k] for k in order]  # rule L4
-    return "".join(chars).translate(_INVISIBLE)
-
-
-def _draw_line(
-    canv: Any,
-    shaped: str,
-    x: float,
-    y: float,
-    *,
-    size: float,
-    bold: bool = False,
-    mono: bool = False,
-    rtl: bool = False,
-    align: str = "left",
-) -> float:
-    """Draw one shaped line anchored at x (its left, right or centre edge); returns its width."""
-    visual = _visual(shaped, rtl)
-    runs = _runs(visual, bold, mono)
-    width = sum(pdfmetrics.stringWidth(t, f, _font_size(f, size)) for f, t in runs)
-    if align == "right":
-        x -= width
-    elif align == "center":
-        x -= width / 2
-    for font, text in runs:
-        fs = _font_size(font, size)
-        canv.setFont(font, fs)
-        canv.drawString(x, y, text)
-        x += pdfmetrics.stringWidth(text, font, fs)
-    return width
-
-
-def _metrics(size: float, urdu: bool) -> tuple[float, float]:
-    """(leading, baseline offset above the bottom of the line box)."""
-    if urdu:
-        return size * 1.55, size * 0.5
-    return size * 1.24, size * 0.29
-
-
 class _Text(Flowable):  # type: ignore[misc]
     """A paragraph that wraps in logical order and draws each line with bidi and font fallback."""
 
@@ -470,8 +233,8 @@ class _Text(Flowable):  # type: ignore[misc]
     ) -> None:
         super().__init__()
         raw = "" if text is None else str(text)
-        self.shaped = raw if mono else _shape(raw)
-        has_arabic = bool(_ARABIC_RE.search(raw))
+        self.shaped = raw if mono else pdf_text.shape(raw)
+        has_arabic = bool(pdf_text.ARABIC_RE.search(raw))
         self.rtl = rtl_doc and has_arabic  # base direction: auto, like dir="auto"
         self.size, self.bold, self.mono = size, bold, mono
         self.color = color or _INK
@@ -480,11 +243,11 @@ class _Text(Flowable):  # type: ignore[misc]
         elif align == "end":
             align = "left" if rtl_doc else "right"
         self.align = align
-        self.leading, self.baseline = _metrics(size, rtl_doc or has_arabic)
+        self.leading, self.baseline = pdf_text.metrics(size, rtl_doc or has_arabic)
         self._lines: list[str] = []
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        self._lines = _break_lines(self.shaped, availWidth, self.size, self.bold, self.mono)
+        self._lines = pdf_text.break_lines(self.shaped, availWidth, self.size, self.bold, self.mono)
         self.width = availWidth
         self.height = self.leading * len(self._lines)
         return self.width, self.height
@@ -495,7 +258,9 @@ class _Text(Flowable):  # type: ignore[misc]
         x = {"left": 0.0, "right": self.width, "center": self.width / 2}[self.align]
         for i, line in enumerate(self._lines):
             y = self.height - (i + 1) * self.leading + self.baseline
-            _draw_line(canv, line, x, y, size=self.size, bold=self.bold, mono=self.mono, rtl=self.rtl, align=self.align)
+            pdf_text.draw_line(
+                canv, line, x, y, size=self.size, bold=self.bold, mono=self.mono, rtl=self.rtl, align=self.align
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -627,7 +392,7 @@ class _Ctx:
         """A table written in logical (start-to-end) column order, mirrored for Urdu."""
         n = len(widths)
         cmds: list[tuple[Any, ...]] = [
-            ("FONT", (0, 0), (-1, -1), _LATIN, 8),
+            ("FONT", (0, 0), (-1, -1), pdf_text.LATIN, 8),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
             ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -805,7 +570,10 @@ def _candidates(ctx: _Ctx) -> list[Any]:
             ]
         )
         if is_returned:
-            style += [("BACKGROUND", (0, i), (-1, i), _RETURNED_FILL), ("FONT", (0, i), (-1, i), _LATIN_BOLD, 8)]
+            style += [
+                ("BACKGROUND", (0, i), (-1, i), _RETURNED_FILL),
+                ("FONT", (0, i), (-1, i), pdf_text.LATIN_BOLD, 8),
+            ]
     n = len(rows)
     rows.append(
         [
@@ -819,11 +587,11 @@ def _candidates(ctx: _Ctx) -> list[Any]:
     style += [
         ("SPAN", (0, n), (3, n)),
         ("BACKGROUND", (0, n), (-1, n), _TOTAL_FILL),
-        ("FONT", (4, n), (-1, n), _LATIN_BOLD, 8),
+        ("FONT", (4, n), (-1, n), pdf_text.LATIN_BOLD, 8),
         ("LINEABOVE", (0, n), (-1, n), 1, _INK),
     ]
     if postal:
-        style.append(("FONT", (6, 1), (6, -1), _LATIN_BOLD, 8))
+        style.append(("FONT", (6, 1), (6, -1), pdf_text.LATIN_BOLD, 8))
     return ctx.section("sec_candidates", [ctx.table(rows, widths, style, repeat=1)], keep=len(rows) < 25)
 
 
@@ -846,8 +614,8 @@ def _totals(ctx: _Ctx) -> list[Any]:
     style = [
         ("BACKGROUND", (0, 0), (0, -1), _LABEL_FILL),
         ("BACKGROUND", (2, 0), (2, -1), _LABEL_FILL),
-        ("FONT", (1, 0), (1, -1), _LATIN_BOLD, 8.5),
-        ("FONT", (3, 0), (3, -1), _LATIN_BOLD, 8.5),
+        ("FONT", (1, 0), (1, -1), pdf_text.LATIN_BOLD, 8.5),
+        ("FONT", (3, 0), (3, -1), pdf_text.LATIN_BOLD, 8.5),
     ]
     return ctx.section("sec_totals", [ctx.table(rows, [lw, vw, lw, vw], style)])
 
@@ -884,11 +652,11 @@ def _station_summary(ctx: _Ctx) -> list[Any]:
     )
     style = [
         ("BACKGROUND", (0, 0), (-1, 0), _HEAD_FILL),
-        ("FONT", (0, 1), (-1, -1), _LATIN, 7.5),
+        ("FONT", (0, 1), (-1, -1), pdf_text.LATIN, 7.5),
         ("ALIGN", (0, 1), (0, -1), "CENTER"),
         ("SPAN", (0, n), (1, n)),
         ("BACKGROUND", (0, n), (-1, n), _TOTAL_FILL),
-        ("FONT", (2, n), (-1, n), _LATIN_BOLD, 7.5),
+        ("FONT", (2, n), (-1, n), pdf_text.LATIN_BOLD, 7.5),
         ("LINEABOVE", (0, n), (-1, n), 1, _INK),
     ]
     table = ctx.table(rows, [f * ctx.width for f in frac], style, repeat=1)
@@ -923,7 +691,7 @@ def _awaited(ctx: _Ctx) -> list[Any]:
             ("BACKGROUND", (0, 0), (-1, 0), _HEAD_FILL),
             ("ALIGN", (0, 1), (0, -1), "CENTER"),
             ("ALIGN", (2, 1), (2, -1), "CENTER"),
-            ("FONT", (0, 1), (-1, -1), _LATIN_BOLD, 8),
+            ("FONT", (0, 1), (-1, -1), pdf_text.LATIN_BOLD, 8),
             ("LINEAFTER", (1, 0), (1, -1), 1, _INK),
         ],
         repeat=1,
@@ -1001,7 +769,7 @@ def _stationwise(ctx: _Ctx) -> list[Any]:
         style: list[tuple[Any, ...]] = [
             ("BACKGROUND", (0, 0), (-1, 0), _HEAD_FILL),
             ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
-            ("FONT", (0, 1), (-1, -1), _LATIN, 7),
+            ("FONT", (0, 1), (-1, -1), pdf_text.LATIN, 7),
             ("ALIGN", (0, 1), (0, -1), "CENTER"),
             ("LEFTPADDING", (0, 0), (-1, -1), 2),
             ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
@@ -1010,7 +778,7 @@ def _stationwise(ctx: _Ctx) -> list[Any]:
             ("LINEAFTER", (5, 0), (5, -1), 1, _INK),
             ("BACKGROUND", (0, n), (-1, -1), _TOTAL_FILL),
             ("LINEABOVE", (0, n), (-1, n), 1, _INK),
-            ("FONT", (2, n), (-1, -1), _LATIN_BOLD, 7),
+            ("FONT", (2, n), (-1, -1), pdf_text.LATIN_BOLD, 7),
             ("SPAN", (0, n), (1, n)),
             ("SPAN", (0, n + 1), (1, n + 1)),
             ("SPAN", (0, n + 2), (1, n + 2)),
@@ -1100,7 +868,7 @@ def _returned(ctx: _Ctx) -> list[Any]:
         [
             ("BOX", (0, 0), (-1, -1), 1.6, _GREEN),
             ("BACKGROUND", (0, 0), (-1, -1), _RETURNED_FILL),
-            ("FONT", (3, 0), (3, -1), _LATIN_BOLD, 10.5),
+            ("FONT", (3, 0), (3, -1), pdf_text.LATIN_BOLD, 10.5),
             ("ALIGN", (3, 0), (3, -1), "CENTER"),
         ],
     )
@@ -1147,30 +915,37 @@ def _furniture(ctx: _Ctx) -> Callable[[Any, int, int], None]:
         canv.setLineWidth(0.8)
         canv.line(left, y_rule, right, y_rule)
         y1 = y_rule - 3.6 * mm
-        _draw_line(canv, _shape(ident), start_x, y1, size=6.8, rtl=rtl, align=start_al)
-        _draw_line(
-            canv, _shape(ctx.t("page", page=page, pages=pages)), end_x, y1, size=7.5, bold=True, rtl=rtl, align=end_al
+        pdf_text.draw_line(canv, pdf_text.shape(ident), start_x, y1, size=6.8, rtl=rtl, align=start_al)
+        pdf_text.draw_line(
+            canv,
+            pdf_text.shape(ctx.t("page", page=page, pages=pages)),
+            end_x,
+            y1,
+            size=7.5,
+            bold=True,
+            rtl=rtl,
+            align=end_al,
         )
         y2 = y1 - 3.6 * mm
-        hash_label = _shape(ctx.t("hash"))
-        lw = _width(hash_label, 6.8, False, False)
-        hw = pdfmetrics.stringWidth(digest, _MONO, 6.8)
+        hash_label = pdf_text.shape(ctx.t("hash"))
+        lw = pdf_text.width(hash_label, 6.8, False, False)
+        hw = pdfmetrics.stringWidth(digest, pdf_text.MONO, 6.8)
         gap = 1.5 * mm
         x0 = (ctx.page_width - (lw + gap + hw)) / 2
         if rtl:  # label on the right of the digest
-            canv.setFont(_MONO, 6.8)
+            canv.setFont(pdf_text.MONO, 6.8)
             canv.drawString(x0, y2, digest)
-            _draw_line(canv, hash_label, x0 + hw + gap, y2, size=6.8, rtl=True)
+            pdf_text.draw_line(canv, hash_label, x0 + hw + gap, y2, size=6.8, rtl=True)
         else:
-            _draw_line(canv, hash_label, x0, y2, size=6.8)
-            canv.setFont(_MONO, 6.8)
+            pdf_text.draw_line(canv, hash_label, x0, y2, size=6.8)
+            canv.setFont(pdf_text.MONO, 6.8)
             canv.drawString(x0 + lw + gap, y2, digest)
         # running head from page 2 on
         if page > 1:
             y_top = ctx.page_height - ctx.margin_top + 3 * mm
-            _draw_line(canv, _shape(ident), start_x, y_top, size=7, rtl=rtl, align=start_al)
+            pdf_text.draw_line(canv, pdf_text.shape(ident), start_x, y_top, size=7, rtl=rtl, align=start_al)
             title = ctx.t(f"title_{ctx.form}")
-            _draw_line(canv, _shape(title), end_x, y_top, size=7, bold=True, rtl=rtl, align=end_al)
+            pdf_text.draw_line(canv, pdf_text.shape(title), end_x, y_top, size=7, bold=True, rtl=rtl, align=end_al)
             canv.setLineWidth(0.5)
             canv.line(left, y_top - 2 * mm, right, y_top - 2 * mm)
         canv.restoreState()
@@ -1219,7 +994,7 @@ def render_form(data: Mapping[str, Any], *, language: Literal["en", "ur"]) -> by
     form = str(data.get("form", ""))
     if form not in FORMS:
         raise ValueError(f"form must be one of {', '.join(FORMS)}, not {form!r}")
-    _register_fonts()
+    pdf_text.register_fonts()
     pagesize = landscape(A4) if form == "48" else A4
     ctx = _Ctx(data=data, language=language, form=form, page_width=pagesize[0], page_height=pagesize[1])
 

@@ -19,6 +19,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from core import pdf_text as bidi_text
 from results import pdf
 
 HASH = "9f2c4e1b7a6d8c3e5f0a1b2c3d4e5f60718293a4b5c6d7e8f9012345abcdef01"
@@ -315,21 +316,21 @@ def test_urdu_figures_and_codes_are_not_scrambled():
 
 
 def test_bidi_helper_mirrors_brackets_and_keeps_figures():
-    visual = pdf._visual(pdf._shape("حلقہ (NA-46) میں 12,345 ووٹ، ٹرن آؤٹ 56.00%"), True)
+    visual = bidi_text.visual(bidi_text.shape("حلقہ (NA-46) میں 12,345 ووٹ، ٹرن آؤٹ 56.00%"), True)
     # drawn left to right: figures read left to right, brackets face the enclosed text
     assert "12,345" in visual and "56.00%" in visual and "(NA-46)" in visual
     assert visual.index("56.00%") < visual.index("12,345") < visual.index("(NA-46)")
-    assert pdf._visual("Saima Demo (Returning Officer)", False) == "Saima Demo (Returning Officer)"
+    assert bidi_text.visual("Saima Demo (Returning Officer)", False) == "Saima Demo (Returning Officer)"
 
 
 def test_every_urdu_label_has_glyphs_in_the_vendored_font():
     from reportlab.pdfbase import pdfmetrics
 
-    pdf._register_fonts()
+    bidi_text.register_fonts()
     covered = pdfmetrics.getFont("ECPNaskh").face.charToGlyph
     for key, (_, ur) in pdf.LABELS.items():
-        for ch in pdf._shape(ur):
-            if pdf._is_arabic(ch):
+        for ch in bidi_text.shape(ur):
+            if bidi_text.is_arabic(ch):
                 assert ord(ch) in covered, (key, ch, hex(ord(ch)))
 
 
