@@ -108,6 +108,12 @@ class Layout:
     schema: int = SCHEMA
 
     @property
+    def footer_right(self) -> float:
+        """Where footer text must end: 3 mm short of the spot the orientation square takes on an upside-down
+        page (beside the bottom-right fiducial), so nothing printed there can pass for it."""
+        return self.page[0] - (self.orientation.x + self.orientation.w) - 3 * MM
+
+    @property
     def questions(self) -> int:
         return sum(block.count for block in self.blocks)
 

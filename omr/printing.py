@@ -405,7 +405,7 @@ class _Painter:
         warning = self.text(
             "footer",
             f"{english} · {urdu}",
-            self.content_right,
+            self.layout.footer_right,
             self.footer_baseline,
             size=7.5,
             bold=True,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import zxingcpp
 
-from omr.layout import Box, Bubble, Layout, build_layout, qr_payload
+from omr.layout import MM, Box, Bubble, Layout, build_layout, qr_payload
 from omr.printing import SheetSpec, TextBox, centre_pdfs, sheet_pdf, sheet_text_boxes
 
 LAYOUTS = {
@@ -103,6 +103,16 @@ def test_fiducials_and_orientation_square_are_solid_black_squares_at_the_layout_
     for image in printed.pages:
         for box in (*printed.layout.fiducials, printed.layout.orientation):
             _solid_square_at(image, box)
+
+
+def test_nothing_is_printed_where_the_orientation_square_falls_on_an_upside_down_page(printed):
+    layout, width, height = printed.layout, printed.layout.page[0], printed.layout.page[1]
+    mark = layout.orientation
+    mirror = Box(width - mark.x - mark.w - 3 * MM, height - mark.y - mark.h - 3 * MM, mark.w + 6 * MM, mark.h + 6 * MM)
+    for page in printed.pages:
+        x0, y0 = int(mirror.x * SCALE), int(mirror.y * SCALE)
+        x1, y1 = int((mirror.x + mirror.w) * SCALE), int((mirror.y + mirror.h) * SCALE)
+        assert page[y0:y1, x0:x1].min() > 200  # paper only
 
 
 @pytest.mark.parametrize("dpi", [150, 300])
