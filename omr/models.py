@@ -176,7 +176,9 @@ class SheetStatus(models.TextChoices):
 
 
 def scan_path(instance: Sheet, filename: str) -> str:
-    return f"omr/{instance.batch.exam.code}/{instance.batch_id}/{uuid.uuid4().hex}.png"
+    # Never the uploaded name: a random one, with the extension of the stored format (jpg, png).
+    extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    return f"omr/{instance.batch.exam.code}/{instance.batch_id}/{uuid.uuid4().hex}.{extension}"
 
 
 class Sheet(models.Model):
@@ -185,8 +187,8 @@ class Sheet(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="sheets")
     source = models.CharField(_("file"), max_length=200)  # the uploaded file's name, and the page within it
     page = models.PositiveSmallIntegerField(_("page"), default=1)
-    image = models.FileField(_("image"), upload_to=scan_path, max_length=200)
-    sha256 = models.CharField(max_length=64)
+    image = models.FileField(_("image"), upload_to=scan_path, max_length=200, blank=True)  # empty: unusable file
+    sha256 = models.CharField(max_length=64, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=SheetStatus.choices, default=SheetStatus.QUEUED)
     refusal = models.CharField(_("refused because"), max_length=300, blank=True)
     sheet_code = models.CharField(_("sheet id (QR)"), max_length=40, blank=True)

@@ -1,28 +1,36 @@
-"""OMR use cases (issue 8, being built). Built: exams with their layout and sections, the answer key and the
-candidates from CSV (all or nothing, every bad line named), scoring the confirmed sheets, and publishing a merit
-list. Each is audited. Scan batches and the engine's reads come next."""
+"""OMR use cases (issue 8, being built): exams with their layout and sections; the answer key and the candidates
+from CSV (all or nothing, every bad line named); scan batches (every page a sheet, every unusable file a refused
+one) read by the engine on the ``omr`` queue; review with corrections; scoring the confirmed sheets; publishing
+a merit list. Every step is audited, so a published mark leads back to its sheet, its bubbles and its image."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+import cv2
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from core import audit
 from core.exceptions import ConflictError, DomainError
+from core.services import job_advance, job_create, job_finish, job_start
 
-from . import scoring
+from . import engine, scoring, uploads
 from .layout import Layout, build_layout
 from .models import (
+    Batch,
+    Correction,
     Exam,
     ExamCandidate,
     ExamSection,
@@ -41,6 +49,9 @@ KEY_IMPORTED = audit.register("omr.key_imported", "An exam's answer key was impo
 CANDIDATES_IMPORTED = audit.register("omr.candidates_imported", "An exam's candidates were imported")
 SCORED = audit.register("omr.scored", "An exam's confirmed sheets were scored")
 MERIT_PUBLISHED = audit.register("omr.merit_published", "An exam's merit list was published")
+BATCH_UPLOADED = audit.register("omr.batch_uploaded", "Scanned sheets were uploaded into a batch")
+SHEET_READ = audit.register("omr.sheet_read", "The engine read a scanned sheet")
+SHEET_REVIEWED = audit.register("omr.sheet_reviewed", "A reviewer confirmed or corrected a sheet")
 
 MAX_CSV_ROWS = 500_000
 MAX_LISTED_ERRORS = 50
@@ -373,3 +384,266 @@ def merit_list_publish(
         data={"version": version, "entries": len(ranked), "policy": policy, "first": ranked[0].candidate.roll},
     )
     return merit
+
+
+# --- scan batches --------------------------------------------------------------------------------------------
+
+UNUSABLE = {
+    "type": _lazy("not a picture, PDF or ZIP file"),
+    "empty": _lazy("the file is empty"),
+    "too_large": _lazy("the file is too large"),
+    "zip_bomb": _lazy("the ZIP file unpacks to too much"),
+    "nested_zip": _lazy("a ZIP file inside a ZIP file"),
+    "pdf": _lazy("the PDF cannot be read"),
+    "too_many_pages": _lazy("too many pages in one upload"),
+}
+
+
+def _pages(files: list[tuple[str, bytes]]) -> tuple[list[tuple[str, int, bytes, str]], list[tuple[str, str]]]:
+    """(source, page, image bytes, extension) for every page, and (source, reason) for every unusable item; a
+    multi-page TIFF becomes one PNG a page."""
+    pages: list[tuple[str, int, bytes, str]] = []
+    unusable: list[tuple[str, str]] = []
+    for item in uploads.expand(files):
+        if isinstance(item, uploads.Unusable):
+            unusable.append((item.source, str(UNUSABLE.get(item.code, item.code))))
+            continue
+        found = uploads.kind(item.data)
+        if found != "tiff":
+            pages.append((item.source, item.page, item.data, "jpg" if found == "jpeg" else "png"))
+            continue
+        try:
+            images = engine.decode(item.data)
+        except engine.Refused as exc:
+            unusable.append((item.source, exc.message))
+            continue
+        for number, image in enumerate(images, start=1):
+            ok, png = cv2.imencode(".png", image)
+            if ok:
+                pages.append((item.source, number, png.tobytes(), "png"))
+    return pages, unusable
+
+
+def batch_upload(*, actor, exam: Exam, name: str, files: list[tuple[str, bytes]]) -> Batch:
+    """Store every page of the files as a sheet and hand each to a worker (queue ``omr``); a file that is not a
+    sheet is kept as a refused sheet with the reason. A Job shows the batch's progress."""
+    name = (name or "").strip()[:120]
+    if not name:
+        raise DomainError("name_required", _("Name the batch."), field="name")
+    if not files:
+        raise DomainError("no_files", _("Choose the scanned files."), field="files")
+    if exam.status == ExamStatus.PUBLISHED:
+        raise ConflictError("published", _("The merit list is published: no more sheets."), status=409)
+    pages, unusable = _pages(files)  # before the transaction: rasterising PDFs takes time
+    with transaction.atomic():
+        batch = Batch.objects.create(exam=exam, name=name, created_by=actor)
+        job = job_create(actor=actor, kind="omr.batch", title=_("Reading %(batch)s") % {"batch": name})
+        batch.job = job
+        batch.save(update_fields=["job"])
+        sheets = []
+        for source, page, data, extension in pages:
+            sheet = Sheet(batch=batch, source=source[:200], page=page, sha256=hashlib.sha256(data).hexdigest())
+            sheet.image.save(f"scan.{extension}", ContentFile(data), save=False)
+            sheets.append(sheet)
+        Sheet.objects.bulk_create(sheets, batch_size=1_000)
+        Sheet.objects.bulk_create(
+            Sheet(batch=batch, source=source[:200], status=SheetStatus.REFUSED, refusal=reason[:300])
+            for source, reason in unusable
+        )
+        audit.record(
+            action=BATCH_UPLOADED,
+            target=batch,
+            actor=actor,
+            data={
+                "exam": exam.code,
+                "files": [[n[:200], hashlib.sha256(d).hexdigest()] for n, d in files],
+                "pages": len(sheets),
+                "unusable": [[source[:200], reason] for source, reason in unusable[:200]],
+            },
+        )
+        job_start(job_id=job.pk, total=len(sheets))
+        if not sheets:
+            job_finish(job_id=job.pk, message=_("No page to read."))
+        ids = [sheet.pk for sheet in sheets]
+        transaction.on_commit(lambda: _enqueue(ids))
+    return batch
+
+
+def _enqueue(sheet_ids: list[int]) -> None:
+    from .tasks import sheet_read_task
+
+    for sheet_id in sheet_ids:
+        sheet_read_task.delay(sheet_id)
+
+
+def _reading(read: engine.SheetRead) -> dict:
+    """What the engine saw, kept with the sheet: every bubble's fill and class, each question's status and
+    confidence, the thresholds, the page's position (homography) and the timings."""
+    return {
+        "status": read.status,
+        "confidence": round(read.confidence, 4),
+        "bubbles": [
+            [b.field, b.index, b.value, round(b.fill, 4), b.mark, round(b.confidence, 3)] for b in read.bubbles
+        ],
+        "questions": {str(q): [r.status, list(r.letters), round(r.confidence, 3)] for q, r in read.questions.items()},
+        "roll_status": read.roll_status,
+        "printed_roll": read.printed_roll,
+        "series_status": read.series_status,
+        "thresholds": {k: round(v, 4) for k, v in read.thresholds.items()},
+        "rotation": read.rotation,
+        "homography": read.homography,
+        "image_size": list(read.image_size),
+        "timings": {k: round(v, 2) for k, v in read.timings.items()},
+    }
+
+
+def sheet_read(*, sheet_id: int) -> str:
+    """Body of the ``omr.sheet_read`` task: read one queued sheet (idempotent: a sheet already read is left as it
+    is). Flags a roll that is not registered for the exam, and every sheet of a roll that has another."""
+    sheet = Sheet.objects.select_related("batch__exam__layout").filter(pk=sheet_id).first()
+    if sheet is None or sheet.status != SheetStatus.QUEUED:
+        return "skipped"
+    exam = sheet.batch.exam
+    layout = exam.layout.layout
+    with sheet.image.open("rb") as handle:
+        data = handle.read()
+    try:
+        read = engine.read_sheet(
+            engine.decode(data)[0],
+            lambda code, version: layout if (code, version) == (layout.code, layout.version) else None,
+        )
+    except engine.Refused as exc:
+        read = engine.SheetRead(status="refused", refusal_code=exc.code, refusal_message=exc.message)
+    with transaction.atomic():
+        sheet = Sheet.objects.select_for_update().get(pk=sheet_id)
+        if sheet.status != SheetStatus.QUEUED:
+            return "skipped"
+        reading = _reading(read)
+        sheet.reading, sheet.read_at = reading, timezone.now()
+        sheet.confidence = Decimal(str(round(read.confidence, 4)))
+        if read.status == "refused":
+            sheet.status, sheet.refusal = SheetStatus.REFUSED, f"{read.refusal_code}: {read.refusal_message}"[:300]
+        else:
+            reasons = list(read.review_reasons)
+            sheet.roll, sheet.series, sheet.sheet_code = read.roll or "", read.series or "", read.sheet_id[:40]
+            sheet.answers = {str(q): list(letters) for q, letters in read.answers.items()}
+            candidate = None
+            if sheet.roll:
+                candidate = ExamCandidate.objects.select_for_update().filter(exam=exam, roll=sheet.roll).first()
+                if candidate is None:
+                    reasons.append("roll not registered for this exam")
+            if candidate is not None:
+                sheet.candidate = candidate
+                others = list(
+                    Sheet.objects.filter(candidate=candidate).exclude(pk=sheet.pk).exclude(status=SheetStatus.REFUSED)
+                )
+                if others:
+                    reasons.append("another sheet has this roll")
+                    for other in others:
+                        if "another sheet has this roll" not in other.review_reasons:
+                            other.review_reasons = [*other.review_reasons, "another sheet has this roll"]
+                        if other.status == SheetStatus.READ:
+                            other.status = SheetStatus.REVIEW
+                        other.save(update_fields=["review_reasons", "status"])
+            sheet.review_reasons = reasons
+            sheet.status = SheetStatus.REVIEW if read.status == "review" or reasons else SheetStatus.READ
+        sheet.save()
+        audit.record(
+            action=SHEET_READ,
+            target=sheet,
+            data={
+                "status": sheet.status,
+                "confidence": reading["confidence"],
+                "roll": sheet.roll,
+                "reasons": sheet.review_reasons or ([sheet.refusal] if sheet.refusal else []),
+                "reading_sha256": hashlib.sha256(json.dumps(reading, sort_keys=True).encode()).hexdigest(),
+                "image_sha256": sheet.sha256,
+            },
+        )
+    batch = sheet.batch
+    if batch.job_id:
+        job_advance(job_id=batch.job_id)
+        if not Sheet.objects.filter(batch=batch, status=SheetStatus.QUEUED).exists():
+            job_finish(job_id=batch.job_id)
+    return sheet.status
+
+
+@transaction.atomic
+def sheet_review(
+    *,
+    actor,
+    sheet_id: int,
+    reason: str = "",
+    roll: str | None = None,
+    series: str | None = None,
+    answers: Mapping[int, str] | None = None,
+) -> Sheet:
+    """Confirm a sheet, correcting what the engine read (each change kept with who, when and why): the roll
+    number, the series, and answers (question → the letters, "" for none). A correction needs a reason."""
+    sheet = Sheet.objects.select_for_update().select_related("batch__exam__layout").get(pk=sheet_id)
+    if sheet.status not in (SheetStatus.READ, SheetStatus.REVIEW, SheetStatus.CONFIRMED):
+        raise ConflictError("not_reviewable", _("A refused sheet cannot be confirmed: scan it again."), status=409)
+    exam = sheet.batch.exam
+    if exam.status == ExamStatus.PUBLISHED:
+        raise ConflictError("published", _("The merit list is published: sheets cannot change."), status=409)
+    layout = exam.layout.layout
+    reason = (reason or "").strip()[:300]
+    changes: list[tuple[str, str, str]] = []
+    if roll is not None and roll != sheet.roll:
+        if not (roll.isdigit() and len(roll) == layout.roll_digits):
+            raise DomainError(
+                "bad_roll", _("A roll number has %(n)s digits.") % {"n": layout.roll_digits}, field="roll"
+            )
+        changes.append(("roll", sheet.roll, roll))
+    if series is not None and series != sheet.series:
+        if series not in layout.series:
+            raise DomainError("bad_series", _("Choose one of the sheet's series."), field="series")
+        changes.append(("series", sheet.series, series))
+    letters = "ABCDE"[: layout.options]
+    for question, value in sorted((answers or {}).items()):
+        value = "".join(sorted(set(value.upper())))
+        if not 1 <= int(question) <= layout.questions or any(v not in letters for v in value):
+            raise DomainError(
+                "bad_answer", _("Question %(q)s: letters among %(l)s.") % {"q": question, "l": letters}, field="answers"
+            )
+        before = "".join(sheet.answers.get(str(question), []))
+        if value != before:
+            changes.append((f"q{question}", before, value))
+    if changes and not reason:
+        raise DomainError("reason_required", _("Say why you correct the reading."), field="reason")
+    new_roll = roll if roll is not None else sheet.roll
+    candidate = ExamCandidate.objects.filter(exam=exam, roll=new_roll).first() if new_roll else None
+    if candidate is None:
+        raise DomainError(
+            "unregistered",
+            _("Roll number %(roll)s is not registered for this exam.") % {"roll": new_roll or "-"},
+            field="roll",
+        )
+    if Sheet.objects.filter(candidate=candidate, status=SheetStatus.CONFIRMED).exclude(pk=sheet.pk).exists():
+        raise ConflictError(
+            "duplicate_roll",
+            _("Another confirmed sheet has roll number %(roll)s.") % {"roll": new_roll},
+            field="roll",
+            status=409,
+        )
+    now = timezone.now()
+    for field, before, after in changes:
+        Correction.objects.create(
+            sheet=sheet, actor=actor, at=now, field=field, before=before, after=after, reason=reason
+        )
+        if field == "roll":
+            sheet.roll = after
+        elif field == "series":
+            sheet.series = after
+        else:
+            sheet.answers = {**sheet.answers, field[1:]: list(after)}
+    sheet.candidate = candidate
+    sheet.status, sheet.reviewed_by, sheet.reviewed_at = SheetStatus.CONFIRMED, actor, now
+    sheet.save()
+    audit.record(
+        action=SHEET_REVIEWED,
+        target=sheet,
+        actor=actor,
+        data={"changes": [list(c) for c in changes], "reason": reason, "roll": sheet.roll},
+    )
+    return sheet
