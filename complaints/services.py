@@ -18,8 +18,7 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from core import audit
 from core.cnic import InvalidCNIC
@@ -127,11 +126,11 @@ def _checked(data: dict) -> dict:
 
 
 ATTACHMENT_REFUSALS = {
-    "empty": _lazy("%(name)s is empty."),
-    "too_large": _lazy("%(name)s is larger than %(limit)s."),
-    "wrong_type": _lazy("%(name)s is not a JPEG or PNG picture or a PDF document."),
-    "too_many_pixels": _lazy("%(name)s has more pixels than a picture may have (%(limit)s megapixels)."),
-    "unreadable": _lazy("%(name)s is damaged or incomplete and cannot be read."),
+    "empty": gettext_lazy("%(name)s is empty."),
+    "too_large": gettext_lazy("%(name)s is larger than %(limit)s."),
+    "wrong_type": gettext_lazy("%(name)s is not a JPEG or PNG picture or a PDF document."),
+    "too_many_pixels": gettext_lazy("%(name)s has more pixels than a picture may have (%(limit)s megapixels)."),
+    "unreadable": gettext_lazy("%(name)s is damaged or incomplete and cannot be read."),
 }
 
 

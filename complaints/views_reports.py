@@ -21,9 +21,8 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header, urlencode
-from django.utils.translation import get_language, override
+from django.utils.translation import get_language, gettext_lazy, override
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 
@@ -52,24 +51,24 @@ class LocalizedChoiceField(forms.ModelChoiceField):
 
 class ReportFilterForm(forms.Form):
     date_from = forms.DateField(
-        label=_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=gettext_lazy("First day"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     date_to = forms.DateField(
-        label=_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=gettext_lazy("Last day"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     office = LocalizedChoiceField(
-        label=_lazy("Office (with the offices below it)"),
+        label=gettext_lazy("Office (with the offices below it)"),
         queryset=None,
         required=False,
-        empty_label=_lazy("All offices I see"),
-        error_messages={"invalid_choice": _lazy("Choose one of the offices listed.")},
+        empty_label=gettext_lazy("All offices I see"),
+        error_messages={"invalid_choice": gettext_lazy("Choose one of the offices listed.")},
     )
     category = LocalizedChoiceField(
-        label=_lazy("Category"),
+        label=gettext_lazy("Category"),
         queryset=Category.objects.all(),
         required=False,
-        empty_label=_lazy("All categories"),
-        error_messages={"invalid_choice": _lazy("Choose one of the categories listed.")},
+        empty_label=gettext_lazy("All categories"),
+        error_messages={"invalid_choice": gettext_lazy("Choose one of the categories listed.")},
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -261,20 +260,20 @@ class ReportsView(ReportsStaffView):
 
 
 CSV_HEADER = (
-    _lazy("Ticket"),
-    _lazy("Filed (Pakistan time)"),
-    _lazy("Office code"),
-    _lazy("Office"),
-    _lazy("District"),
-    _lazy("Category"),
-    _lazy("Status"),
-    _lazy("Priority"),
-    _lazy("Desk"),
-    _lazy("First response at"),
-    _lazy("Resolved at"),
-    _lazy("Hours to resolve"),
-    _lazy("Deadlines missed"),
-    _lazy("Escalations"),
+    gettext_lazy("Ticket"),
+    gettext_lazy("Filed (Pakistan time)"),
+    gettext_lazy("Office code"),
+    gettext_lazy("Office"),
+    gettext_lazy("District"),
+    gettext_lazy("Category"),
+    gettext_lazy("Status"),
+    gettext_lazy("Priority"),
+    gettext_lazy("Desk"),
+    gettext_lazy("First response at"),
+    gettext_lazy("Resolved at"),
+    gettext_lazy("Hours to resolve"),
+    gettext_lazy("Deadlines missed"),
+    gettext_lazy("Escalations"),
 )
 
 

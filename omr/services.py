@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.exceptions import ConflictError, DomainError
@@ -389,13 +389,13 @@ def merit_list_publish(
 # --- scan batches --------------------------------------------------------------------------------------------
 
 UNUSABLE = {
-    "type": _lazy("not a picture, PDF or ZIP file"),
-    "empty": _lazy("the file is empty"),
-    "too_large": _lazy("the file is too large"),
-    "zip_bomb": _lazy("the ZIP file unpacks to too much"),
-    "nested_zip": _lazy("a ZIP file inside a ZIP file"),
-    "pdf": _lazy("the PDF cannot be read"),
-    "too_many_pages": _lazy("too many pages in one upload"),
+    "type": gettext_lazy("not a picture, PDF or ZIP file"),
+    "empty": gettext_lazy("the file is empty"),
+    "too_large": gettext_lazy("the file is too large"),
+    "zip_bomb": gettext_lazy("the ZIP file unpacks to too much"),
+    "nested_zip": gettext_lazy("a ZIP file inside a ZIP file"),
+    "pdf": gettext_lazy("the PDF cannot be read"),
+    "too_many_pages": gettext_lazy("too many pages in one upload"),
 }
 
 
