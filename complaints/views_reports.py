@@ -51,10 +51,14 @@ class LocalizedChoiceField(forms.ModelChoiceField):
 
 class ReportFilterForm(forms.Form):
     date_from = forms.DateField(
-        label=gettext_lazy("First day"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=gettext_lazy("First day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label=gettext_lazy("Last day"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=gettext_lazy("Last day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     office = LocalizedChoiceField(
         label=gettext_lazy("Office (with the offices below it)"),

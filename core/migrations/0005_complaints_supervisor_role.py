@@ -4,15 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0004_sms_officer_role'),
+        ("core", "0004_sms_officer_role"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='roleassignment',
-            name='role',
-            field=models.CharField(choices=[('citizen', 'Citizen'), ('desk_officer', 'Desk officer'), ('complaints_supervisor', 'Complaints supervisor'), ('returning_officer', 'Returning Officer'), ('data_entry_operator', 'Data-entry operator'), ('presiding_officer', 'Presiding Officer'), ('hr', 'HR officer'), ('omr_operator', 'OMR operator'), ('sms_officer', 'SMS officer'), ('scrutiny_cell', 'Scrutiny cell'), ('agency', 'Outside agency'), ('facilitation_operator', 'Facilitation-centre operator'), ('admin', 'Administrator')], max_length=32, verbose_name='role'),
+            model_name="roleassignment",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("citizen", "Citizen"),
+                    ("desk_officer", "Desk officer"),
+                    ("complaints_supervisor", "Complaints supervisor"),
+                    ("returning_officer", "Returning Officer"),
+                    ("data_entry_operator", "Data-entry operator"),
+                    ("presiding_officer", "Presiding Officer"),
+                    ("hr", "HR officer"),
+                    ("omr_operator", "OMR operator"),
+                    ("sms_officer", "SMS officer"),
+                    ("scrutiny_cell", "Scrutiny cell"),
+                    ("agency", "Outside agency"),
+                    ("facilitation_operator", "Facilitation-centre operator"),
+                    ("admin", "Administrator"),
+                ],
+                max_length=32,
+                verbose_name="role",
+            ),
         ),
     ]
