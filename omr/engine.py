@@ -45,7 +45,7 @@ import itertools
 import math
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -800,3 +800,26 @@ def overlay(image: np.ndarray, read: SheetRead) -> np.ndarray:
     label = f"{read.status}  conf {read.confidence:.2f}  roll {read.roll or '?'}"
     cv2.putText(out, label, (20, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, BLUE, 2, cv2.LINE_AA)
     return out
+
+
+def stored_overlay(image: np.ndarray, reading: Mapping[str, Any]) -> np.ndarray:
+    """``overlay`` from what a sheet keeps of its read (omr.services' ``reading``: bubbles with their image
+    centres, the questions, the homography), for the review screen."""
+    missing = {tuple(b) for b in reading.get("outlines_missing", [])}
+    bubbles = [
+        BubbleRead(f, int(i), v, fill, mark, conf, (f, int(i), v) not in missing, x, y)
+        for f, i, v, fill, mark, conf, x, y in reading.get("bubbles", [])
+    ]
+    questions = {
+        int(q): QuestionRead(status, tuple(letters), conf)
+        for q, (status, letters, conf) in reading.get("questions", {}).items()
+    }
+    read = SheetRead(
+        status=reading.get("status", ""),
+        bubbles=bubbles,
+        questions=questions,
+        confidence=float(reading.get("confidence", 0.0)),
+        homography=reading.get("homography"),
+        refusal_code=reading.get("refusal_code", ""),
+    )
+    return overlay(image, read)

@@ -482,9 +482,12 @@ def _reading(read: engine.SheetRead) -> dict:
     return {
         "status": read.status,
         "confidence": round(read.confidence, 4),
+        # field, index, value, fill, class, confidence, and the bubble's centre in the image (for the overlay)
         "bubbles": [
-            [b.field, b.index, b.value, round(b.fill, 4), b.mark, round(b.confidence, 3)] for b in read.bubbles
+            [b.field, b.index, b.value, round(b.fill, 4), b.mark, round(b.confidence, 3), round(b.x, 1), round(b.y, 1)]
+            for b in read.bubbles
         ],
+        "outlines_missing": [[b.field, b.index, b.value] for b in read.bubbles if not b.outline],
         "questions": {str(q): [r.status, list(r.letters), round(r.confidence, 3)] for q, r in read.questions.items()},
         "roll_status": read.roll_status,
         "printed_roll": read.printed_roll,

@@ -17,7 +17,7 @@ import pytest
 
 from core.exceptions import DomainError
 from core.models import AuditEvent, Job, JobStatus
-from omr import services, synth
+from omr import engine, services, synth
 from omr.models import Correction, Sheet, SheetStatus
 from tests.factories import UserFactory
 from tests.workers import celery_worker, wait_for
@@ -79,6 +79,13 @@ def test_a_batch_is_read_sheet_by_sheet_and_a_bad_file_stops_nothing(exam, actor
         assert (sheet.status, sheet.roll, sheet.candidate.roll) == (SheetStatus.READ, roll, roll), sheet.review_reasons
         assert len(sheet.reading["bubbles"]) == 6 * 10 + 20 * 4 and sheet.confidence > Decimal("0.5")
     assert sheets["scans.zip/b.png"].answers["1"] == ["C"]  # read as marked, scored later
+    # The review screen's overlay comes from what the sheet keeps: a green ring on each definite mark.
+    sheet = sheets["scans.zip/b.png"]
+    image = engine.decode(sheet.image.read())[0]
+    drawn = engine.stored_overlay(image, sheet.reading)
+    x, y = next(b[6:8] for b in sheet.reading["bubbles"] if b[:3] == ["q", 1, "C"])
+    ring = drawn[int(y) - 25 : int(y) + 25, int(x) - 25 : int(x) + 25]
+    assert ((ring[:, :, 1] > 150) & (ring[:, :, 2] < 100)).sum() > 20  # green, from the stored figures alone
     stranger = sheets["stranger.png"]
     assert stranger.status == SheetStatus.REVIEW and "roll not registered for this exam" in stranger.review_reasons
     job = Job.objects.get(pk=batch.job_id)
