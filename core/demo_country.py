@@ -205,12 +205,17 @@ def _seed_geography() -> None:
         PollingStation.objects.bulk_create(stations)
 
 
+# A District Election Commissioner's office serves its district (the complaints reports count by district).
+DEC_DISTRICTS = {"dec-lahore": "Lahore", "dec-rawalpindi": "Rawalpindi", "dec-islamabad": "Islamabad"}
+
+
 def _seed_offices() -> None:
     provinces = {p.code: p for p in Province.objects.all()}
     for code, kind, name, name_ur, parent, province in OFFICES:
         if Office.objects.filter(code=code).exists():
             continue
         services.office_create(
+            district=District.objects.filter(name=DEC_DISTRICTS[code]).first() if code in DEC_DISTRICTS else None,
             actor=None,
             code=code,
             kind=kind,
