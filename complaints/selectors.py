@@ -126,10 +126,6 @@ def my_desks(user) -> QuerySet[Desk]:
     return Desk.objects.filter(officer=user, is_active=True).select_related("office", "officer")
 
 
-def desks_of(office_id: int) -> QuerySet[Desk]:
-    return Desk.objects.filter(office_id=office_id, is_active=True).select_related("officer")
-
-
 def scope_offices(user) -> QuerySet[Office]:
     """The offices the user's inbox can be narrowed to."""
     offices = visible_office_ids(user)
