@@ -16,6 +16,7 @@ from django.test import Client
 from complaints.models import Attachment, ComplaintEvent, Status
 from core.models import AuditEvent, Role, RoleAssignment
 from tests.factories import UserFactory
+from tests.staff import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +32,6 @@ SEES = {
 @pytest.fixture(autouse=True)
 def _demo_skip(settings):
     settings.OTP_DEMO_SKIP = True
-
-
-def signed_in(user) -> Client:
-    """A staff session: a demo account may skip the second factor while OTP_DEMO_SKIP is on."""
-    user.is_demo_account = True
-    user.save(update_fields=["is_demo_account"])
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

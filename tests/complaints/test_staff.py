@@ -12,12 +12,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
-from django.test import Client
 from django.utils import timezone
 
 from complaints.models import Attachment, CannedResponse, Complaint, ComplaintEvent, EventKind, Status
 from core.models import AuditEvent, Role, RoleAssignment
 from tests.factories import UserFactory
+from tests.staff import field_errors, html_of, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -25,24 +25,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _demo_skip(settings):
     settings.OTP_DEMO_SKIP = True
-
-
-def signed_in(user) -> Client:
-    user.is_demo_account = True
-    user.save(update_fields=["is_demo_account"])
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def html_of(response) -> str:
-    return response.content.decode()
-
-
-def field_errors(html: str, field: str) -> str:
-    """The text of the error list beside ``field`` (its id without "id_"; empty when there is none)."""
-    found = re.search(rf'<ul class="errorlist" id="id_{field}_error">(.*?)</ul>', html, re.S)
-    return re.sub(r"<[^>]+>", "", found.group(1)) if found else ""
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from results import photos, services, views_photos
 from results.models import Form45Photo
 from tests.results.test_forensics import jpeg, png_bomb, truncated
 from tests.results.test_photos import make_setup, picture, snapshot, upload
+from tests.staff import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +36,6 @@ def _demo_skip(settings):
 @pytest.fixture
 def setup():
     return make_setup()
-
-
-def signed_in(user) -> Client:
-    user.is_demo_account = True
-    user.save(update_fields=["is_demo_account"])
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def api_for(user=None) -> APIClient:

@@ -15,6 +15,7 @@ from results import selectors
 from results.models import Candidate, Flag, Form45, Form45Entry, Form45Vote
 from tests.factories import UserFactory
 from tests.results.factories import make_contest
+from tests.staff import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -24,15 +25,6 @@ URDU = {1: "علی احمد", 2: "فاطمہ بی بی", 3: "محمد خان"}
 @pytest.fixture(autouse=True)
 def _demo_skip(settings):
     settings.OTP_DEMO_SKIP = True
-
-
-def signed_in(user) -> Client:
-    """A staff session: a demo account may skip the second factor while OTP_DEMO_SKIP is on."""
-    user.is_demo_account = True
-    user.save(update_fields=["is_demo_account"])
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from sms.models import Campaign, CampaignStatus, Contact, ContactGroup, Message,
 from tests.core.test_admin import verified_login
 from tests.factories import UserFactory
 from tests.sms.conftest import fake_phone
+from tests.staff import field_errors, html_of, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -32,25 +33,6 @@ SOON = (datetime.datetime.now(KARACHI) + datetime.timedelta(days=30)).strftime("
 @pytest.fixture(autouse=True)
 def _demo_skip(settings):
     settings.OTP_DEMO_SKIP = True
-
-
-def signed_in(user) -> Client:
-    """A staff session: a demo account may skip the second factor while OTP_DEMO_SKIP is on."""
-    user.is_demo_account = True
-    user.save(update_fields=["is_demo_account"])
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def html_of(response) -> str:
-    return response.content.decode()
-
-
-def field_errors(html: str, field: str) -> str:
-    """The text of the error list beside ``field`` (empty when there is none)."""
-    found = re.search(rf'<ul class="errorlist" id="id_{field}_error">(.*?)</ul>', html, re.S)
-    return re.sub(r"<[^>]+>", "", found.group(1)) if found else ""
 
 
 def make_campaign(maker, group, **extra) -> Campaign:
