@@ -14,6 +14,7 @@ class OmrConfig(AppConfig):
         icon="check",
         url_name="omr:index",
         order=50,
-        available=False,
-        staff_roles=("omr_operator", "hr"),
+        available=True,
+        staff_roles=("omr_operator",),
+        staff_url_name="omr:index",
     )
