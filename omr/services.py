@@ -27,6 +27,7 @@ from core.exceptions import ConflictError, DomainError
 from core.services import job_advance, job_create, job_finish, job_start
 
 from . import engine, scoring, uploads
+from . import layout as layout_module
 from .layout import Layout, build_layout
 from .models import (
     Batch,
@@ -73,6 +74,49 @@ def layout_store(layout: Layout) -> SheetLayout:
     return stored
 
 
+def _check_exam(questions, options, roll_digits, series, sections, marks_correct, marks_wrong) -> None:
+    """Every rule of an exam's shape, each named by its field (what build_layout and the marking scheme would
+    refuse), so the screen can say it beside the field."""
+    fields: dict[str, list[str]] = {}
+
+    def fail(field: str, message: str) -> None:
+        fields.setdefault(field, []).append(message)
+
+    if options not in (4, 5):
+        fail("options", _("Questions have 4 or 5 options."))
+    limit = layout_module.MAX_QUESTIONS if options == 4 else 120
+    if not 1 <= questions <= limit:
+        fail(
+            "questions", _("From 1 to %(n)s questions fit on a sheet with %(o)s options.") % {"n": limit, "o": options}
+        )
+    if not 4 <= roll_digits <= 10:
+        fail("roll_digits", _("A roll number has 4 to 10 digits."))
+    if any(s not in layout_module.SERIES_LETTERS for s in series) or len(set(series)) != len(series):
+        fail("series", _("Booklet series are distinct letters among A, B, C and D."))
+    ordered = sorted(sections, key=lambda s: s[1])
+    for name, first, last in ordered:
+        if not name or not 1 <= first <= last <= questions:
+            fail(
+                "sections",
+                _("Section %(name)s must run within questions 1–%(n)s.") % {"name": name or "?", "n": questions},
+            )
+    for (a, _f, a_last), (b, b_first, _l) in zip(ordered, ordered[1:], strict=False):
+        if b_first <= a_last:
+            fail("sections", _("Sections %(a)s and %(b)s overlap.") % {"a": a, "b": b})
+    if len({name for name, _f, _l in sections}) != len(sections):
+        fail("sections", _("Section names must be different."))
+    try:
+        correct, wrong = Decimal(marks_correct), Decimal(marks_wrong)
+    except (InvalidOperation, TypeError, ValueError):
+        correct = wrong = Decimal(-1)
+    if correct <= 0:
+        fail("marks_correct", _("Marks for a correct answer must be more than zero."))
+    if wrong < 0:
+        fail("marks_wrong", _("Negative marks are zero or more (the number taken away)."))
+    if fields:
+        raise DomainError("bad_exam", next(iter(fields.values()))[0], fields=fields)
+
+
 @transaction.atomic
 def exam_create(
     *,
@@ -90,20 +134,12 @@ def exam_create(
     multiple: str = scoring.MULTIPLE_IS_WRONG,
     title_ur: str = "",
 ) -> Exam:
-    try:
-        layout = build_layout(
-            code=code, questions=questions, options=options, roll_digits=roll_digits, series=tuple(series),
-            title=title, title_ur=title_ur,
-        )  # fmt: skip
-        scheme_sections = tuple(scoring.Section(name, first, last) for name, first, last in sections)
-        scoring.MarkingScheme(
-            correct=Decimal(marks_correct), wrong=Decimal(marks_wrong), multiple=multiple, sections=scheme_sections
-        )
-    except (ValueError, InvalidOperation) as exc:
-        raise DomainError("bad_exam", str(exc)) from None
-    outside = [s.name for s in scheme_sections if s.last > questions]
-    if outside:
-        raise DomainError("bad_exam", _("Sections beyond the last question: %s") % ", ".join(outside))
+    _check_exam(questions, options, roll_digits, tuple(series), sections, marks_correct, marks_wrong)
+    layout = build_layout(
+        code=code, questions=questions, options=options, roll_digits=roll_digits, series=tuple(series),
+        title=title, title_ur=title_ur,
+    )  # fmt: skip
+    scheme_sections = tuple(scoring.Section(name, first, last) for name, first, last in sections)
     if Exam.objects.filter(code=code).exists():
         raise DomainError("exam_exists", _("An exam with this code exists already."), field="code")
     exam = Exam.objects.create(
@@ -151,7 +187,7 @@ def _refuse_lines(errors: list[dict]) -> None:
         raise DomainError(
             "csv_rows",
             _("Nothing was imported: %(n)s lines break a rule. %(lines)s") % {"n": len(errors), "lines": shown},
-            field="file",
+            fields={"file": [f"{_('line')} {e['line']}: {e['message']}" for e in errors[:MAX_LISTED_ERRORS]]},
         )
 
 
@@ -310,7 +346,8 @@ def exam_score(*, actor, exam: Exam) -> ScoreReport:
     Result.objects.filter(exam=exam).delete()
     for sheet in sheets.filter(status__in=(SheetStatus.READ, SheetStatus.CONFIRMED), candidate__isnull=False):
         series = sheet.series if sheet.series in key.keys else ""
-        if series not in key.keys:
+        if series not in key.keys:  # a series the key lacks: not scored, and said
+            report.waiting += 1
             continue
         candidate = sheet.candidate
         assert candidate is not None  # filtered above

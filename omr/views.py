@@ -208,11 +208,9 @@ class CsvImportView(OmrView):
             try:
                 n = service(actor=request.user, exam=exam, text=form.cleaned_data["file"])
             except DomainError as exc:
-                if exc.code == "csv_rows":  # one line of the list per bad line of the file (the service joins them)
-                    for part in exc.message.split("; "):
-                        form.add_error("file", part)
-                else:
-                    add_domain_error(form, exc)
+                add_domain_error(form, exc)  # a bad file: one error per bad line, beside the file field
+                if exc.code == "csv_rows":
+                    form.add_error(None, _("Nothing was imported: correct these lines and upload the file again."))
                 status = error_status(exc)
             else:
                 if self.kind == "key":

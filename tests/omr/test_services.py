@@ -53,21 +53,26 @@ def test_an_exam_stores_its_layout_and_sections(exam):
 
 
 @pytest.mark.parametrize(
-    ("changes", "code"),
+    ("changes", "code", "field"),
     [
-        ({"questions": 0}, "bad_exam"),
-        ({"sections": [("A", 1, 5), ("B", 5, 10)]}, "bad_exam"),
-        ({"sections": [("A", 1, 11)]}, "bad_exam"),
-        ({"marks_correct": Decimal(0)}, "bad_exam"),
-        ({"code": "asst-2026"}, "exam_exists"),
+        ({"questions": 0}, "bad_exam", "questions"),
+        ({"questions": 130, "options": 5}, "bad_exam", "questions"),
+        ({"roll_digits": 3}, "bad_exam", "roll_digits"),
+        ({"series": ("A", "E")}, "bad_exam", "series"),
+        ({"sections": [("A", 1, 5), ("B", 5, 10)]}, "bad_exam", "sections"),
+        ({"sections": [("A", 1, 11)]}, "bad_exam", "sections"),
+        ({"marks_correct": Decimal(0)}, "bad_exam", "marks_correct"),
+        ({"marks_wrong": Decimal(-1)}, "bad_exam", "marks_wrong"),
+        ({"code": "asst-2026"}, "exam_exists", "code"),
     ],
 )
-def test_a_bad_exam_is_refused_and_nothing_is_stored(exam, actor, changes, code):
+def test_a_bad_exam_is_refused_and_nothing_is_stored(exam, actor, changes, code, field):
     args = {"actor": actor, "code": "other", "title": "T", "held_on": date(2026, 12, 1), "questions": 10, **changes}
     layouts = SheetLayout.objects.count()
     with pytest.raises(DomainError) as refused:
         services.exam_create(**args)
-    assert refused.value.code == code and SheetLayout.objects.count() == layouts
+    assert refused.value.code == code and list(refused.value.fields) == [field]
+    assert SheetLayout.objects.count() == layouts
 
 
 def test_the_key_replaces_the_old_one_and_a_bad_file_changes_nothing(exam, actor):
