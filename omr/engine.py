@@ -819,6 +819,7 @@ def stored_overlay(image: np.ndarray, reading: Mapping[str, Any]) -> np.ndarray:
         bubbles=bubbles,
         questions=questions,
         confidence=float(reading.get("confidence", 0.0)),
+        roll=reading.get("roll"),
         homography=reading.get("homography"),
         refusal_code=reading.get("refusal_code", ""),
     )

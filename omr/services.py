@@ -526,6 +526,7 @@ def _reading(read: engine.SheetRead) -> dict:
         ],
         "outlines_missing": [[b.field, b.index, b.value] for b in read.bubbles if not b.outline],
         "questions": {str(q): [r.status, list(r.letters), round(r.confidence, 3)] for q, r in read.questions.items()},
+        "roll": read.roll,
         "roll_status": read.roll_status,
         "printed_roll": read.printed_roll,
         "series_status": read.series_status,
