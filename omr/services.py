@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 import cv2
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -341,32 +341,45 @@ def exam_score(*, actor, exam: Exam) -> ScoreReport:
         raise DomainError("no_key", _("Import the answer key first."))
     report = ScoreReport()
     now = timezone.now()
-    sheets = Sheet.objects.filter(batch__exam=exam).select_related("candidate")
+    sheets = Sheet.objects.filter(batch__exam=exam).select_related("candidate").defer("reading")
     report.waiting = sheets.filter(status__in=(SheetStatus.QUEUED, SheetStatus.REVIEW)).count()
     Result.objects.filter(exam=exam).delete()
-    for sheet in sheets.filter(status__in=(SheetStatus.READ, SheetStatus.CONFIRMED), candidate__isnull=False):
+    results: list[Result] = []
+    scored_rolls: set[str] = set()
+    confirmed = sheets.filter(status__in=(SheetStatus.READ, SheetStatus.CONFIRMED), candidate__isnull=False)
+    for sheet in confirmed.iterator(chunk_size=2_000):
         series = sheet.series if sheet.series in key.keys else ""
         if series not in key.keys:  # a series the key lacks: not scored, and said
             report.waiting += 1
             continue
         candidate = sheet.candidate
         assert candidate is not None  # filtered above
-        answers = {int(q): tuple(v) for q, v in sheet.answers.items()}
-        result = scoring.score(answers, key.keys[series], key.schemes[series])
-        try:
-            Result.objects.create(
-                exam=exam, candidate=candidate, sheet=sheet, total=result.total,
-                sections={k: str(v) for k, v in result.sections.items()}, correct=result.correct,
-                wrong=result.wrong, blank=result.blank, multiple=result.multiple,
-                per_question={str(q): str(m) for q, m in result.per_question.items()}, scored_at=now,
-            )  # fmt: skip
-        except IntegrityError:
+        if candidate.roll in scored_rolls:
             raise ConflictError(
                 "two_sheets",
                 _("Roll %(roll)s has two confirmed sheets: review them first.") % {"roll": candidate.roll},
                 status=409,
-            ) from None
-        report.scored += 1
+            )
+        scored_rolls.add(candidate.roll)
+        answers = {int(q): tuple(v) for q, v in sheet.answers.items()}
+        result = scoring.score(answers, key.keys[series], key.schemes[series])
+        results.append(
+            Result(
+                exam=exam,
+                candidate=candidate,
+                sheet=sheet,
+                total=result.total,
+                sections={k: str(v) for k, v in result.sections.items()},
+                correct=result.correct,
+                wrong=result.wrong,
+                blank=result.blank,
+                multiple=result.multiple,
+                per_question={str(q): str(m) for q, m in result.per_question.items()},
+                scored_at=now,
+            )  # fmt: skip
+        )
+    Result.objects.bulk_create(results, batch_size=2_000)
+    report.scored = len(results)
     audit.record(action=SCORED, target=exam, actor=actor, data={"scored": report.scored, "waiting": report.waiting})
     return report
 
@@ -570,7 +583,14 @@ def sheet_read(*, sheet_id: int) -> str:
             sheet.answers = {str(q): list(letters) for q, letters in read.answers.items()}
             candidate = None
             if sheet.roll:
-                candidate = ExamCandidate.objects.select_for_update().filter(exam=exam, roll=sheet.roll).first()
+                # of=self and no ordering: the lock is on the candidate row only (the model's ordering joins
+                # the exam, whose row a batch upload's commit needs; locking it too deadlocked).
+                candidate = (
+                    ExamCandidate.objects.select_for_update(of=("self",))
+                    .filter(exam=exam, roll=sheet.roll)
+                    .order_by()
+                    .first()
+                )
                 if candidate is None:
                     reasons.append("roll not registered for this exam")
             if candidate is not None:
@@ -621,7 +641,7 @@ def sheet_review(
 ) -> Sheet:
     """Confirm a sheet, correcting what the engine read (each change kept with who, when and why): the roll
     number, the series, and answers (question → the letters, "" for none). A correction needs a reason."""
-    sheet = Sheet.objects.select_for_update().select_related("batch__exam__layout").get(pk=sheet_id)
+    sheet = Sheet.objects.select_for_update(of=("self",)).select_related("batch__exam__layout").get(pk=sheet_id)
     if sheet.status not in (SheetStatus.READ, SheetStatus.REVIEW, SheetStatus.CONFIRMED):
         raise ConflictError("not_reviewable", _("A refused sheet cannot be confirmed: scan it again."), status=409)
     exam = sheet.batch.exam

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 PDF_DPI = 200
 MAX_PAGES = 5_000  # per upload
-MAX_MEMBER_BYTES = 60 * 1024 * 1024
+MAX_MEMBER_BYTES = 60 * 1024 * 1024  # one picture or PDF (a file, or a member of a ZIP)
+MAX_ZIP_BYTES = 1024 * 1024 * 1024  # an uploaded ZIP (a scanner's 1,000-sheet batch is a few hundred MB)
 MAX_ZIP_TOTAL = 2 * 1024 * 1024 * 1024
 PDFTOPPM_SECONDS = 120
 PDFTOPPM = shutil.which("pdftoppm") or "/usr/bin/pdftoppm"  # poppler-utils (Makefile / .ci/run install it)
@@ -71,10 +72,11 @@ def _one(name: str, data: bytes, *, inside_zip: bool) -> Iterator[Page | Unusabl
     if not data:
         yield Unusable(name, "empty")
         return
-    if len(data) > MAX_MEMBER_BYTES:
-        yield Unusable(name, "too_large", str(MAX_MEMBER_BYTES))
-        return
     found = kind(data)
+    limit = MAX_ZIP_BYTES if found == "zip" and not inside_zip else MAX_MEMBER_BYTES
+    if len(data) > limit:
+        yield Unusable(name, "too_large", str(limit))
+        return
     if found in ("jpeg", "png", "tiff"):
         yield Page(name, 1, data)
     elif found == "pdf":

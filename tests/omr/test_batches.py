@@ -154,6 +154,22 @@ def test_from_the_merit_list_back_to_the_bubbles_and_the_image(exam, actor, comm
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db
+def test_reading_a_sheet_locks_only_its_own_rows(exam, actor):
+    """Reading locks the sheet and the candidate, never the exam: a batch upload's commit checks its foreign
+    key to the exam row, and a reader holding that row while waiting for the audit lock deadlocked with it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.batch_upload(actor=actor, exam=exam, name="Locks", files=[("a.png", _png(exam, "100001", 30))])
+    sheet = Sheet.objects.get()
+    with CaptureQueriesContext(connection) as captured:
+        services.sheet_read(sheet_id=sheet.pk)
+    locks = [q["sql"] for q in captured.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert len(locks) >= 2 and not any('"omr_exam"' in sql.split("FROM", 1)[1] for sql in locks), locks
+
+
+@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_is_read_by_a_real_worker_on_the_omr_queue(settings, tmp_path):

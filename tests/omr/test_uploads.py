@@ -4,6 +4,7 @@ inside a ZIP or a ZIP bomb is one unusable item with its reason, and never stops
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 
 from PIL import Image
@@ -84,3 +85,11 @@ def test_the_number_of_pages_is_limited(monkeypatch):
     items = list(expand([("a.png", _png()), ("b.png", _png()), ("c.png", _png()), ("d.png", _png())]))
     assert [type(i).__name__ for i in items] == ["Page", "Page", "Unusable"]
     assert items[-1].code == "too_many_pages"
+
+
+def test_a_zip_may_be_larger_than_one_picture_may(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_MEMBER_BYTES", 2_000)
+    archive = _zip({f"{n}.png": _png(n) + random.Random(n).randbytes(1_000) for n in range(3)})  # ~3.3 kB
+    assert len(archive) > uploads.MAX_MEMBER_BYTES
+    items = list(expand([("batch.zip", archive)]))
+    assert [type(i).__name__ for i in items] == ["Page", "Page", "Page"]
