@@ -168,6 +168,9 @@ else:
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Celery's Django fix-up closes the database connection around every task unless told otherwise: a worker
+# reading 70,000 OMR sheets would open 70,000 connections. Keep one for this many tasks (0: close each time).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 # A key prefix keeps several environments (or concurrent test runs) apart on one Redis.
 CELERY_BROKER_TRANSPORT_OPTIONS = (
