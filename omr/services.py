@@ -486,6 +486,7 @@ def batch_upload(*, actor, exam: Exam, name: str, files: list[tuple[str, bytes]]
         raise ConflictError("published", _("The merit list is published: no more sheets."), status=409)
     pages, unusable = _pages(files)  # before the transaction: rasterising PDFs takes time
     with transaction.atomic():
+        Exam.objects.filter(pk=exam.pk, status=ExamStatus.SETUP).update(status=ExamStatus.SCANNING)
         batch = Batch.objects.create(exam=exam, name=name, created_by=actor)
         job = job_create(actor=actor, kind="omr.batch", title=_("Reading %(batch)s") % {"batch": name})
         batch.job = job
