@@ -10,7 +10,6 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import DomainError
 from core.models import Office
 
 from .models import Desk, Status
@@ -23,18 +22,6 @@ SLA_CHOICES = [
     ("overdue", _("Overdue now")),
     ("missed", _("Missed a deadline before")),
 ]
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """A service's refusal beside the input it is about (or above the form when it names none of them)."""
-    placed = False
-    for name, messages in (error.fields or {}).items():
-        if name in form.fields:
-            for message in messages:
-                form.add_error(name, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 def local_name(obj) -> str:

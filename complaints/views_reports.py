@@ -27,20 +27,12 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from core.charts import stacked_bar_chart
+from core.http import csv_cell
 from core.permissions import StaffRequiredMixin, is_verified_staff
 
 from . import reports
 from .models import Category, Priority, Status
 from .selectors import is_complaints_staff, scope_offices
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """A cell a spreadsheet would run as a formula (= + - @, or a tab or carriage return first) is kept as text
-    with a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 class LocalizedChoiceField(forms.ModelChoiceField):

@@ -29,6 +29,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from core.exceptions import DomainError
+from core.forms import add_domain_error
 from core.models import Office
 from core.permissions import StaffRequiredMixin, is_verified_staff
 
@@ -43,7 +44,6 @@ from .forms_staff import (
     ReplyForm,
     ResolveForm,
     TextForm,
-    add_domain_error,
     local_name,
 )
 from .models import OPEN_STATUSES, Attachment, Category, Complaint, ComplaintEvent, Desk, EventKind, Status

@@ -1,4 +1,5 @@
-"""core's forms: the staff sign-in steps (password, authenticator code, backup code).
+"""core's forms: the staff sign-in steps (password, authenticator code, backup code), and
+``add_domain_error``, which every app's screens use to put a service's refusal beside its field.
 
 They check shape only; whether a code is right is the device's business
 (``core/views_staff.py`` asks django-otp, which also throttles guessing).
@@ -11,6 +12,8 @@ import re
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from .exceptions import DomainError
 
 TOTP_DIGITS = 6
 _BACKUP_CODE = re.compile(r"^[a-z0-9]{6,16}$")
@@ -89,3 +92,15 @@ class BackupCodeForm(_StepForm):
         if not _BACKUP_CODE.match(code):
             raise forms.ValidationError(_("A backup code is 8 letters and digits, like k3m9qz2a."), code="shape")
         return code
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """A service's refusal beside the input it is about (or above the form when it names none of them)."""
+    placed = False
+    for name, messages in (error.fields or {}).items():
+        if name in form.fields:
+            for message in messages:
+                form.add_error(name, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)

@@ -10,8 +10,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import DomainError
-
 from .layout import MAX_QUESTIONS, OPTION_LETTERS, SERIES_LETTERS
 from .models import MultipleMark, SheetStatus
 
@@ -19,18 +17,6 @@ MAX_CSV_BYTES = 20 * 1024 * 1024
 MAX_BLANK_SHEETS = 5_000
 MAX_QUESTIONS_5 = 120  # five options: four columns of thirty
 TIE_BREAK_SLOTS = 3
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """A service's refusal beside the input it is about (or above the form when it names none of them)."""
-    placed = False
-    for name, messages in (error.fields or {}).items():
-        if name in form.fields:
-            for message in messages:
-                form.add_error(name, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 class ExamForm(forms.Form):

@@ -28,11 +28,12 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from core.exceptions import DomainError
+from core.forms import add_domain_error
 from core.permissions import StaffRequiredMixin, is_verified_staff
 from core.selectors import has_role
 
 from . import printing, services
-from .forms import CsvUploadForm, ExamForm, PrintForm, add_domain_error
+from .forms import CsvUploadForm, ExamForm, PrintForm
 from .models import Exam, ExamCandidate, ExamStatus, MeritList, Sheet, SheetStatus
 
 ROLE = "omr_operator"

@@ -18,22 +18,16 @@ from django.utils.translation import ngettext
 
 from core import pdf_text
 from core.exceptions import DomainError
+from core.forms import add_domain_error
+from core.http import csv_cell
 
 from . import services
-from .forms import MeritSearchForm, PublishForm, ScoreForm, add_domain_error, tie_break_choices
+from .forms import MeritSearchForm, PublishForm, ScoreForm, tie_break_choices
 from .models import Exam, ExamStatus, MeritEntry, MeritList, Result, Sheet, SheetStatus
 from .views import OmrView, error_status, exam_or_404, exam_title
 
 RESULTS_PAGE = 50
 MERIT_PAGE = 50
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """A cell a spreadsheet would run as a formula (= + - @, or a tab or carriage return first) is kept as text
-    with a leading apostrophe (as complaints/views_reports.py does)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _waiting(exam: Exam) -> int:

@@ -17,9 +17,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
+from core.forms import add_domain_error
 
 from . import engine, services
-from .forms import BatchForm, ReviewForm, SheetFilterForm, add_domain_error
+from .forms import BatchForm, ReviewForm, SheetFilterForm
 from .layout import OPTION_LETTERS
 from .models import Batch, Exam, ExamStatus, Result, Sheet, SheetStatus
 from .views import OmrView, error_status, exam_or_404, exam_title, status_counts, status_tiles

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from core.exceptions import DomainError
 from core.phone import InvalidPhone, normalize_mobile
 
 from . import audiences
@@ -45,18 +44,6 @@ def clean_mobile(value: str) -> str:
         return normalize_mobile(value)
     except InvalidPhone as exc:
         raise forms.ValidationError(phone_error(exc), code=exc.reason) from exc
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """A service's refusal beside the input it is about (or above the form when it names none of them)."""
-    placed = False
-    for name, messages in (error.fields or {}).items():
-        if name in form.fields:
-            for message in messages:
-                form.add_error(name, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 class KarachiDateTimeField(forms.DateTimeField):

@@ -36,6 +36,8 @@ from django.views.decorators.http import require_POST
 
 from core.charts import stacked_bar_chart
 from core.exceptions import DomainError, PermissionDeniedError
+from core.forms import add_domain_error
+from core.http import csv_cell
 from core.permissions import StaffRequiredMixin, is_verified_staff, staff_required
 from core.selectors import has_role
 
@@ -50,7 +52,6 @@ from .forms import (
     RejectForm,
     ReportForm,
     SendForm,
-    add_domain_error,
     audience_fields,
 )
 from .models import Campaign, CampaignStatus, ContactGroup, MessageStatus, OptOut
@@ -487,16 +488,10 @@ def campaign_counts(request: HttpRequest, pk: int) -> JsonResponse:
 
 EXPORT_HEADER = ["id", "to", "language", "segments", "status", "provider_id", "error_code", "error_message"]
 EXPORT_HEADER += ["created_at", "sent_at", "finished_at", "history"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _utc(at: datetime | None) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if at else ""
-
-
-def _cell(text: str) -> str:
-    """Text from outside (a provider's error) that a spreadsheet would run as a formula is kept as text."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def export_chunks(campaign: Campaign, *, rows_per_chunk: int = 500) -> Iterator[str]:
@@ -509,8 +504,8 @@ def export_chunks(campaign: Campaign, *, rows_per_chunk: int = 500) -> Iterator[
         m = row.message
         history = "; ".join(f"{_utc(e.at)} {e.status}" + (f" ({e.detail})" if e.detail else "") for e in row.events)
         writer.writerow(
-            [m.pk, m.to, m.language, m.segments, m.status, _cell(m.provider_id), _cell(m.error_code)]
-            + [_cell(m.error_message), _utc(m.created_at), _utc(m.sent_at), _utc(m.finished_at), history]
+            [m.pk, m.to, m.language, m.segments, m.status, csv_cell(m.provider_id), csv_cell(m.error_code)]
+            + [csv_cell(m.error_message), _utc(m.created_at), _utc(m.sent_at), _utc(m.finished_at), history]
         )
         if n % rows_per_chunk == 0:
             yield buffer.getvalue()

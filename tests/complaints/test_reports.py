@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from complaints import reports
 from complaints.models import Category, Complaint, ComplaintEvent, Desk, EventKind, Status
-from complaints.views_reports import csv_cell, duration_text
+from complaints.views_reports import duration_text
+from core.http import csv_cell
 from core.models import District, Office, OfficeKind, Province, Role, RoleAssignment
 from sms.models import OtpChallenge
 from tests.core.test_admin import verified_login
