@@ -13,11 +13,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections import Counter
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,9 +30,9 @@ from core.forms import add_domain_error
 from core.permissions import StaffRequiredMixin, is_verified_staff
 from core.selectors import has_role
 
-from . import printing, services
+from . import printing, selectors, services
 from .forms import CsvUploadForm, ExamForm, PrintForm
-from .models import Exam, ExamCandidate, ExamStatus, MeritList, Sheet, SheetStatus
+from .models import Exam, ExamCandidate, ExamStatus, SheetStatus
 
 ROLE = "omr_operator"
 PAGE_SIZE = 25
@@ -70,12 +68,6 @@ def exam_title(exam: Exam) -> str:
     return exam.title_ur if exam.title_ur and (get_language() or "").startswith("ur") else exam.title
 
 
-def status_counts(sheets) -> dict[str, int]:
-    """Sheets by status, every status present (0 when none)."""
-    found = dict(sheets.order_by().values_list("status").annotate(n=Count("id")))
-    return {status: found.get(status, 0) for status in SheetStatus.values}
-
-
 def status_tiles(counts: dict[str, int]) -> list[dict]:
     labels = dict(SheetStatus.choices)
     order = (SheetStatus.READ, SheetStatus.REVIEW, SheetStatus.REFUSED, SheetStatus.CONFIRMED, SheetStatus.QUEUED)
@@ -92,27 +84,10 @@ def error_status(exc: DomainError) -> int:
 class ExamListView(OmrView):
     def get(self, request):
         q = (request.GET.get("q") or "").strip()[:100]
-        exams = Exam.objects.annotate(n_candidates=Count("candidates", distinct=True)).order_by("-held_on", "code")
-        if q:
-            exams = exams.filter(Q(code__icontains=q) | Q(title__icontains=q) | Q(title_ur__icontains=q))
+        exams = selectors.exam_list(q)
         page = Paginator(exams, PAGE_SIZE).get_page(request.GET.get("page"))
         rows = list(page.object_list)
-        sheets = Counter(
-            dict(
-                Sheet.objects.filter(batch__exam__in=[e.pk for e in rows])
-                .order_by()
-                .values_list("batch__exam")
-                .annotate(n=Count("id"))
-            )
-        )
-        review = Counter(
-            dict(
-                Sheet.objects.filter(batch__exam__in=[e.pk for e in rows], status=SheetStatus.REVIEW)
-                .order_by()
-                .values_list("batch__exam")
-                .annotate(n=Count("id"))
-            )
-        )
+        sheets, review = selectors.sheet_counts_by_exam([e.pk for e in rows])
         for exam in rows:
             exam.n_sheets, exam.n_review, exam.local_title = sheets[exam.pk], review[exam.pk], exam_title(exam)
         return render(request, "omr/exams.html", {"page": page, "rows": rows, "q": q})
@@ -156,12 +131,9 @@ class ExamCreateView(OmrView):
 
 def exam_context(exam: Exam, **forms) -> dict:
     layout = exam.layout.layout
-    sheets = Sheet.objects.filter(batch__exam=exam)
-    counts = status_counts(sheets)
-    centres = list(
-        ExamCandidate.objects.filter(exam=exam).order_by("centre").values_list("centre").annotate(n=Count("id"))
-    )
-    key_series = dict(exam.key.order_by().values_list("series").annotate(n=Count("id")))
+    counts = selectors.status_counts(selectors.exam_sheets(exam))
+    centres = selectors.centre_counts(exam)
+    key_series = selectors.key_rows_by_series(exam)
     return {
         "exam": exam,
         "title": exam_title(exam),
@@ -176,7 +148,7 @@ def exam_context(exam: Exam, **forms) -> dict:
         "sheet_counts": status_tiles(counts),
         "n_sheets": sum(counts.values()),
         "n_results": exam.results.count(),
-        "merit": MeritList.objects.filter(exam=exam).order_by("-version").first(),
+        "merit": selectors.latest_merit_list(exam),
         "published": exam.status == ExamStatus.PUBLISHED,
         "key_form": forms.get("key_form") or CsvUploadForm(prefix="key"),
         "candidates_form": forms.get("candidates_form") or CsvUploadForm(prefix="candidates"),

@@ -21,17 +21,13 @@ from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.http import csv_cell
 
-from . import services
+from . import selectors, services
 from .forms import MeritSearchForm, PublishForm, ScoreForm, tie_break_choices
-from .models import Exam, ExamStatus, MeritEntry, MeritList, Result, Sheet, SheetStatus
+from .models import Exam, ExamStatus, MeritEntry, MeritList, Result
 from .views import OmrView, error_status, exam_or_404, exam_title
 
 RESULTS_PAGE = 50
 MERIT_PAGE = 50
-
-
-def _waiting(exam: Exam) -> int:
-    return Sheet.objects.filter(batch__exam=exam, status__in=(SheetStatus.QUEUED, SheetStatus.REVIEW)).count()
 
 
 # --- scoring and results ------------------------------------------------------------------------------------
@@ -57,10 +53,10 @@ def _results_context(request, exam: Exam, publish_form: PublishForm | None = Non
         "page": page,
         "rows": rows,
         "n_results": page.paginator.count,
-        "waiting": _waiting(exam),
+        "waiting": selectors.waiting_count(exam),
         "has_key": exam.key.exists(),
         "published": exam.status == ExamStatus.PUBLISHED,
-        "merit": MeritList.objects.filter(exam=exam).order_by("-version").first(),
+        "merit": selectors.latest_merit_list(exam),
         "publish_form": publish_form or PublishForm(sections=sections),
     }
 
@@ -83,10 +79,8 @@ class ScoreView(OmrView):
             "exam": exam,
             "title": exam_title(exam),
             "form": ScoreForm(),
-            "waiting": _waiting(exam),
-            "ready": Sheet.objects.filter(
-                batch__exam=exam, status__in=(SheetStatus.READ, SheetStatus.CONFIRMED), candidate__isnull=False
-            ).count(),
+            "waiting": selectors.waiting_count(exam),
+            "ready": selectors.scorable_count(exam),
             "n_results": exam.results.count(),
             "published": exam.status == ExamStatus.PUBLISHED,
             "error": error,
@@ -136,7 +130,7 @@ class PublishView(OmrView):
                     "tie_labels": [labels.get(t, t) for t in data["tie_breaks"]],
                     "quotas": data["quotas"],
                     "n_results": exam.results.count(),
-                    "waiting": _waiting(exam),
+                    "waiting": selectors.waiting_count(exam),
                 }
                 return render(request, "omr/publish_confirm.html", context)
             try:

@@ -10,7 +10,6 @@ import cv2
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,11 +18,11 @@ from django.utils.translation import gettext as _
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 
-from . import engine, services
+from . import engine, selectors, services
 from .forms import BatchForm, ReviewForm, SheetFilterForm
 from .layout import OPTION_LETTERS
 from .models import Batch, Exam, ExamStatus, Result, Sheet, SheetStatus
-from .views import OmrView, error_status, exam_or_404, exam_title, status_counts, status_tiles
+from .views import OmrView, error_status, exam_or_404, exam_title, status_tiles
 
 SHEETS_PAGE = 50
 QUEUE_PAGE = 50
@@ -33,20 +32,6 @@ REVIEWABLE = (SheetStatus.READ, SheetStatus.REVIEW, SheetStatus.CONFIRMED)
 
 
 # --- batches ------------------------------------------------------------------------------------------------
-
-
-def _batch_rows(exam: Exam):
-    batches = list(Batch.objects.filter(exam=exam).select_related("job", "created_by").order_by("-created_at"))
-    counts: dict = {}
-    for batch_id, status, n in (
-        Sheet.objects.filter(batch__exam=exam).order_by().values_list("batch_id", "status").annotate(n=Count("id"))
-    ):
-        counts.setdefault(batch_id, {})[status] = n
-    for batch in batches:
-        found = counts.get(batch.pk, {})
-        batch.counts = {s: found.get(s, 0) for s in SheetStatus.values}
-        batch.total = sum(found.values())
-    return batches
 
 
 class BatchListView(OmrView):
@@ -78,7 +63,7 @@ class BatchListView(OmrView):
             "exam": exam,
             "title": exam_title(exam),
             "form": form,
-            "batches": _batch_rows(exam),
+            "batches": selectors.batches_with_counts(exam),
             "published": exam.status == ExamStatus.PUBLISHED,
         }
         return render(request, "omr/batches.html", context, status=status)
@@ -103,7 +88,7 @@ class BatchView(OmrView):
         chosen = filters.cleaned_data.get("status") if filters.is_valid() else ""
         if chosen:
             sheets = sheets.filter(status=chosen)
-        counts = status_counts(Sheet.objects.filter(batch=batch))
+        counts = selectors.status_counts(Sheet.objects.filter(batch=batch))
         page = Paginator(sheets, SHEETS_PAGE).get_page(request.GET.get("page"))
         context = {
             "exam": exam,
@@ -128,7 +113,7 @@ class BatchProgressView(OmrView):
     def get(self, request, code, pk):
         exam = exam_or_404(code)
         batch = _batch_or_404(exam, pk)
-        counts = status_counts(Sheet.objects.filter(batch=batch))
+        counts = selectors.status_counts(Sheet.objects.filter(batch=batch))
         data: dict = {"counts": counts, "finished": counts[SheetStatus.QUEUED] == 0}
         job = batch.job
         if job is not None:
@@ -149,19 +134,6 @@ class BatchProgressView(OmrView):
 
 
 # --- review -------------------------------------------------------------------------------------------------
-
-
-def _next_to_review(exam: Exam, *, after: int | None = None, batch=None) -> Sheet | None:
-    """The oldest sheet to review (after ``after`` first, then from the start; within ``batch`` if given)."""
-    queue = Sheet.objects.filter(batch__exam=exam, status=SheetStatus.REVIEW).order_by("id")
-    if batch is not None:
-        queue = queue.filter(batch=batch)
-    if after is not None:
-        found = queue.filter(id__gt=after).first()
-        if found is not None:
-            return found
-        queue = queue.exclude(id=after)
-    return queue.first()
 
 
 class ReviewQueueView(OmrView):
@@ -203,7 +175,7 @@ class ReviewNextView(OmrView):
                 batch = Batch.objects.filter(exam=exam, pk=request.GET["batch"]).first()
             except ValidationError:  # not a batch id
                 batch = None
-        sheet = _next_to_review(exam, batch=batch)
+        sheet = selectors.next_to_review(exam, batch=batch)
         if sheet is None:
             messages.info(request, _("Nothing is waiting for review."))
             if batch is not None:
@@ -319,7 +291,7 @@ class SheetView(OmrView):
                 status = error_status(exc)
             else:
                 messages.success(request, _("Sheet %(id)s confirmed.") % {"id": sheet.pk})
-                after = _next_to_review(exam, after=sheet.pk)
+                after = selectors.next_to_review(exam, after=sheet.pk)
                 if after is not None:
                     return redirect("omr:sheet", exam.code, after.pk)
                 messages.info(request, _("That was the last sheet waiting for review."))
@@ -342,7 +314,7 @@ class SheetView(OmrView):
         if result is not None or sheet.status in REVIEWABLE:
             key = {k.question: k.options + (" *" if k.bonus else " –" if k.dropped else "")
                    for k in exam.key.filter(series=sheet.series if layout.series else "")}  # fmt: skip
-        nxt = _next_to_review(exam, after=sheet.pk)
+        nxt = selectors.next_to_review(exam, after=sheet.pk)
         questions = _question_rows(sheet, layout, result, key) if sheet.reading else []
         by_q = {row["q"]: row for row in questions}
         review_rows = [(form[f"q{q}"], by_q.get(q, {})) for q in form.questions] if form is not None else []
