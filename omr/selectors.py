@@ -6,7 +6,7 @@ from collections import Counter
 
 from django.db.models import Count, Q, QuerySet
 
-from .models import Batch, Exam, ExamCandidate, MeritList, Sheet, SheetStatus
+from .models import Batch, Exam, ExamCandidate, MeritEntry, MeritList, Sheet, SheetStatus
 
 WAITING = (SheetStatus.QUEUED, SheetStatus.REVIEW)
 SCORABLE = (SheetStatus.READ, SheetStatus.CONFIRMED)
@@ -86,3 +86,7 @@ def waiting_count(exam: Exam) -> int:
 
 def scorable_count(exam: Exam) -> int:
     return exam_sheets(exam).filter(status__in=SCORABLE, candidate__isnull=False).count()
+
+
+def merit_entries(merit: MeritList) -> QuerySet[MeritEntry]:
+    return MeritEntry.objects.filter(merit_list=merit).select_related("result__candidate").order_by("rank")

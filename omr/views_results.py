@@ -12,18 +12,16 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core import pdf_text
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.http import csv_cell
 
-from . import selectors, services
+from . import exports, selectors, services
 from .forms import MeritSearchForm, PublishForm, ScoreForm, tie_break_choices
-from .models import Exam, ExamStatus, MeritEntry, MeritList, Result
+from .models import Exam, ExamStatus, MeritList, Result
 from .views import OmrView, error_status, exam_or_404, exam_title
 
 RESULTS_PAGE = 50
@@ -159,10 +157,6 @@ def _merit_or_404(exam: Exam, version: int | None) -> MeritList:
     return merit
 
 
-def _entries(merit: MeritList):
-    return MeritEntry.objects.filter(merit_list=merit).select_related("result__candidate").order_by("rank")
-
-
 class MeritView(OmrView):
     def get(self, request, code, version=None):
         exam = exam_or_404(code)
@@ -172,7 +166,7 @@ class MeritView(OmrView):
         merit = _merit_or_404(exam, version)
         sections = list(exam.sections.all())
         search = MeritSearchForm(request.GET)
-        entries = _entries(merit)
+        entries = selectors.merit_entries(merit)
         q = search.cleaned_data.get("q", "").strip() if search.is_valid() else ""
         if q:
             entries = entries.filter(result__candidate__roll__startswith=q)
@@ -208,7 +202,7 @@ class MeritCsvView(OmrView):
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow([csv_cell(h) for h in ("rank", "roll", "name", "total", *names, "selected_in")])
-        for entry in _entries(merit).iterator(chunk_size=2_000):
+        for entry in selectors.merit_entries(merit).iterator(chunk_size=2_000):
             result = entry.result
             writer.writerow(
                 [
@@ -225,96 +219,11 @@ class MeritCsvView(OmrView):
         return response
 
 
-def _pdf_cell(text: str) -> tuple[str, bool]:
-    """Text ready for reportlab (Urdu shaped and in display order) and whether it needs the Naskh face."""
-    if pdf_text.ARABIC_RE.search(text or ""):
-        return pdf_text.visual(pdf_text.shape(text), True), True
-    return pdf_text.shape(text or ""), False
-
-
-def merit_pdf(exam: Exam, merit: MeritList) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    pdf_text.register_fonts()
-    names = [s.name for s in exam.sections.all()]
-    page = landscape(A4) if len(names) > 3 else A4
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf, pagesize=page, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm,
-        title=f"{exam.title}: merit list v{merit.version}", author="Election Commission of Pakistan", invariant=1,
-    )  # fmt: skip
-    heading = ParagraphStyle("h", fontName=pdf_text.LATIN_BOLD, fontSize=14, leading=18)
-    small = ParagraphStyle("s", fontName=pdf_text.LATIN, fontSize=9, leading=12)
-    urdu = ParagraphStyle("u", fontName=pdf_text.NASKH_BOLD, fontSize=14, leading=24, alignment=2)
-    story = [Paragraph(_escape(f"{exam.title} — Merit list (version {merit.version})"), heading)]
-    if exam.title_ur:
-        story.append(Paragraph(_escape(_pdf_cell(exam.title_ur)[0]), urdu))
-    published = timezone.localtime(merit.published_at).strftime("%Y-%m-%d %H:%M")
-    policy = merit.policy.get("tie_breaks") or ["-"]
-    story.append(
-        Paragraph(
-            _escape(f"Exam {exam.code}, held on {exam.held_on:%Y-%m-%d}. Published {published}. "
-                    f"Tie-breakers: {', '.join(policy)}."),
-            small,
-        )
-    )  # fmt: skip
-    story.append(Spacer(1, 4 * mm))
-    header = ["Rank", "Roll number", "Name", "Total", *names, "Selected in"]
-    head = ParagraphStyle("th", fontName=pdf_text.LATIN_BOLD, fontSize=8.5, leading=10)
-    head_right = ParagraphStyle("thr", parent=head, alignment=2)
-    numeric = {0, 3, *range(4, 4 + len(names))}
-    rows: list[list] = [
-        [Paragraph(_escape(pdf_text.shape(h)), head_right if i in numeric else head) for i, h in enumerate(header)]
-    ]
-    naskh: list[tuple[int, int]] = []
-    for entry in _entries(merit).iterator(chunk_size=2_000):
-        result = entry.result
-        cells = [str(entry.rank), result.candidate.roll, result.candidate.name, str(result.total)]
-        cells += [str(result.sections.get(n, "")) for n in names]
-        cells.append(entry.selected_in)
-        row = []
-        for col, text in enumerate(cells):
-            shown, is_urdu = _pdf_cell(text)
-            if is_urdu:
-                naskh.append((col, len(rows)))
-            row.append(shown)
-        rows.append(row)
-    width = page[0] - 30 * mm
-    fixed = [14 * mm, 26 * mm, None, 18 * mm, *[22 * mm] * len(names), 24 * mm]
-    rest = width - sum(w for w in fixed if w)
-    widths = [w if w else max(rest, 40 * mm) for w in fixed]
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    style = [
-        ("FONTNAME", (0, 0), (-1, 0), pdf_text.LATIN_BOLD),
-        ("FONTNAME", (0, 1), (-1, -1), pdf_text.LATIN),
-        ("FONTSIZE", (0, 0), (-1, -1), 9),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6f2ea")),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor("#01411c")),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#d3ded7")),
-        ("ALIGN", (0, 0), (0, -1), "RIGHT"),
-        ("ALIGN", (3, 0), (3 + len(names), -1), "RIGHT"),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-    ]
-    style += [("FONTNAME", cell, cell, pdf_text.NASKH) for cell in naskh]
-    table.setStyle(TableStyle(style))
-    story.append(table)
-    doc.build(story)
-    return buf.getvalue()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 class MeritPdfView(OmrView):
     def get(self, request, code, version):
         exam = exam_or_404(code)
         merit = _merit_or_404(exam, version)
-        pdf = merit_pdf(exam, merit)
+        pdf = exports.merit_pdf(exam, merit)
         return FileResponse(
             io.BytesIO(pdf), as_attachment=True, filename=f"{exam.code}-merit-v{merit.version}.pdf",
             content_type="application/pdf",
