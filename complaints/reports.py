@@ -23,10 +23,12 @@ Page cost: nine report queries whatever the period or the scope (plus the scope'
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -263,6 +265,27 @@ def complaint_report(
         )
     report.workload.sort(key=lambda r: (r["desk_id"] is not None, -r["open"], -r["resolved"], r["office"], r["desk"]))
     return report
+
+
+# A report over many offices (a province, the country) reads tens of thousands of rows: it is kept for a couple
+# of minutes per scope, filters and language, and the page says when its figures were computed.
+REPORT_CACHE_SECONDS = 120
+CACHED_ABOVE_OFFICES = 25
+
+
+def complaint_report_kept(user, period: Period, *, office_id: int | None, category_id: int | None):
+    """The report, and when it was computed if it came from (or went into) the cache; None: computed now."""
+    offices = report_office_ids(user, office_id)
+    if offices is not None and len(offices) <= CACHED_ABOVE_OFFICES:
+        return complaint_report(user, period, office_id=office_id, category_id=category_id), None
+    scope = "all" if offices is None else ",".join(map(str, sorted(offices)))
+    digest = hashlib.sha256(f"{scope}|{period.first}|{period.last}|{category_id}|{get_language()}".encode())
+    key = f"complaints:report:{digest.hexdigest()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = (complaint_report(user, period, office_id=office_id, category_id=category_id), timezone.now())
+        cache.set(key, cached, REPORT_CACHE_SECONDS)
+    return cached
 
 
 def _totals(groups: list[dict]) -> dict:

@@ -6,14 +6,12 @@ and a 400."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import cast
 
 from django import forms
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
@@ -148,27 +146,6 @@ def _day_chart(rows: list[dict], parts) -> dict:
     )
 
 
-# A report over many offices (a province, the country) reads tens of thousands of rows: it is kept for a couple
-# of minutes per scope, filters and language, and the page says when its figures were computed.
-REPORT_CACHE_SECONDS = 120
-CACHED_ABOVE_OFFICES = 25
-
-
-def _report(user, period: reports.Period, *, office_id: int | None, category_id: int | None):
-    """The report, and when it was computed if it came from (or went into) the cache; None: computed now."""
-    offices = reports.report_office_ids(user, office_id)
-    if offices is not None and len(offices) <= CACHED_ABOVE_OFFICES:
-        return reports.complaint_report(user, period, office_id=office_id, category_id=category_id), None
-    scope = "all" if offices is None else ",".join(map(str, sorted(offices)))
-    digest = hashlib.sha256(f"{scope}|{period.first}|{period.last}|{category_id}|{get_language()}".encode())
-    key = f"complaints:report:{digest.hexdigest()}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = (reports.complaint_report(user, period, office_id=office_id, category_id=category_id), timezone.now())
-        cache.set(key, cached, REPORT_CACHE_SECONDS)
-    return cached
-
-
 class ReportsView(ReportsStaffView):
     def get(self, request):
         form = self.filters(request)
@@ -176,7 +153,7 @@ class ReportsView(ReportsStaffView):
             return self.invalid(request, form)
         data = form.cleaned_data
         office, category = data.get("office"), data.get("category")
-        report, computed_at = _report(
+        report, computed_at = reports.complaint_report_kept(
             request.user,
             data["period"],
             office_id=office.pk if office else None,
@@ -194,7 +171,7 @@ class ReportsView(ReportsStaffView):
             "form": form,
             "report": report,
             "computed_at": computed_at,
-            "cache_minutes": REPORT_CACHE_SECONDS // 60,
+            "cache_minutes": reports.REPORT_CACHE_SECONDS // 60,
             "period": data["period"],
             "charts": [
                 {
